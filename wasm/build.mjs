@@ -1,5 +1,6 @@
-// Builds the WebAssembly SIMD GEMM from wasm/gemm.ts (AssemblyScript) and
-// writes the two committed artifacts:
+// Builds the WebAssembly SIMD kernels from wasm/kernels.ts (AssemblyScript: the
+// GEMM in wasm/gemm.ts and the convolutions in wasm/conv.ts) and writes the
+// two committed artifacts:
 //   src/tensor/kernels/wasm/gemm.wasm            the module itself
 //   src/tensor/kernels/wasm/gemm-wasm-bytes.ts   the same bytes as base64, so
 //                                                the loader needs no file I/O
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = 'wasm/gemm.ts';
+const source = 'wasm/kernels.ts';
 const wasmPath = join(root, 'src/tensor/kernels/wasm/gemm.wasm');
 const bytesPath = join(root, 'src/tensor/kernels/wasm/gemm-wasm-bytes.ts');
 
@@ -30,7 +31,7 @@ export const ASC_ARGS = [
   '--initialMemory', '1', '--maximumMemory', '65536',
 ];
 
-/** Compiles wasm/gemm.ts; resolves to the module's bytes. */
+/** Compiles wasm/kernels.ts; resolves to the module's bytes. */
 export async function buildGemmWasm() {
   let binary = null;
   const stderr = [];
@@ -52,7 +53,7 @@ export function bytesModule(bytes) {
   const b64 = Buffer.from(bytes).toString('base64');
   const lines = b64.match(/.{1,100}/g) ?? [''];
   return [
-    `// Generated from wasm/gemm.ts by wasm/build.mjs (npm run build:wasm), do not edit.`,
+    `// Generated from wasm/kernels.ts by wasm/build.mjs (npm run build:wasm), do not edit.`,
     `// asc ${ASC_ARGS.join(' ')}`,
     `// ${bytes.length} bytes, the same as gemm.wasm next to this file.`,
     `export const GEMM_WASM_BASE64 =`,

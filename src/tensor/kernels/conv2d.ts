@@ -9,20 +9,32 @@
  *   gK   = cols^T · gy           [q, cout]
  *   gx   = col2im(gy · K^T)      overlapping patches add up
  *
- * The rows are processed in chunks so the patch matrix stays about 4 MB, in
+ * This file is the readable reference, and the path every backend can take:
+ * the rows are processed in chunks so the patch matrix stays about 4 MB, in
  * one reused buffer. With the WebAssembly GEMM that buffer is its workspace
  * (gemmWorkspace): the patch matrix is built, or the gy·K^T product written,
  * right where the GEMM reads or writes it, saving a 4 MB copy per chunk. A
  * 1x1 kernel with stride 1 needs no im2col at all: the patch matrix is x
  * itself.
+ *
+ * With the 'wasm' GEMM backend the three kernels run whole in WebAssembly
+ * instead (wasm/conv2d-wasm.ts): the same math, im2col and col2im in SIMD on
+ * both threads, a cache-sized block of patches at a time.
  */
 import { gemm, gemmBackend } from './gemm.js';
 import { col2im, im2col, type Conv2dGeometry } from './im2col.js';
+import { conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmFits } from './wasm/conv2d-wasm.js';
 import { gemmWorkspace } from './wasm/gemm-wasm.js';
 
 export { conv2dGeometry, im2col, col2im, type Conv2dGeometry, type Padding } from './im2col.js';
 
 export interface Conv2dKernelOptions {
+  /**
+   * 'auto' (default): the WebAssembly convolution kernels when the GEMM
+   * backend is 'wasm' and the operands fit its memory, else im2col here and
+   * gemm. 'im2col': always the latter (tests compare the two).
+   */
+  method?: 'auto' | 'im2col';
   /** Output positions per im2col chunk (default: as many as fit in 2^20 floats). */
   chunkRows?: number;
   /**
@@ -48,6 +60,10 @@ function scratch(size: number, opts: Conv2dKernelOptions): Float32Array {
   return workspace;
 }
 
+function useWasm(g: Conv2dGeometry, opts: Conv2dKernelOptions): boolean {
+  return (opts.method ?? 'auto') === 'auto' && opts.chunkRows === undefined && gemmBackend() === 'wasm' && conv2dWasmFits(g);
+}
+
 function isPointwise(g: Conv2dGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1;
 }
@@ -62,6 +78,7 @@ function chunkRows(g: Conv2dGeometry, opts: Conv2dKernelOptions): number {
 
 /** y[r, co] = sum_q cols[r, q] K[q, co]: the forward convolution, y [n,oh,ow,cout]. */
 export function conv2dForward(x: Float32Array, k: Float32Array, g: Conv2dGeometry, opts: Conv2dKernelOptions = {}): Float32Array {
+  if (useWasm(g, opts)) return conv2dForwardWasm(x, k, g);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
   const y = new Float32Array(rows * g.cout);
@@ -81,6 +98,7 @@ export function conv2dForward(x: Float32Array, k: Float32Array, g: Conv2dGeometr
 
 /** gx = col2im(gy · K^T): dL/dx [n,h,w,cin] from dL/dy. */
 export function conv2dBackwardInput(gy: Float32Array, k: Float32Array, g: Conv2dGeometry, opts: Conv2dKernelOptions = {}): Float32Array {
+  if (useWasm(g, opts)) return conv2dBackwardInputWasm(gy, k, g);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
   const gx = new Float32Array(g.n * g.h * g.w * g.cin);
@@ -100,6 +118,7 @@ export function conv2dBackwardInput(gy: Float32Array, k: Float32Array, g: Conv2d
 
 /** gK = cols^T · gy, summed over the chunks: dL/dkernel [kh,kw,cin,cout] from dL/dy. */
 export function conv2dBackwardKernel(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, opts: Conv2dKernelOptions = {}): Float32Array {
+  if (useWasm(g, opts)) return conv2dBackwardKernelWasm(x, gy, g);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
   const gk = new Float32Array(q * g.cout);

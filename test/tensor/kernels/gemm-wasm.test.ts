@@ -238,7 +238,7 @@ describe('gemmWasm', () => {
     let mineRan = false;
     // gemmRows on the helper with A at the top of the 4 GiB address space: out of bounds.
     const bad = [0xfffff000, 0, 8, 8, 0, 8, rt.heapStart, 1, 0, 8, 0, 8, rt.scratch[1]] as const;
-    expect(() => rt.split([...bad], () => { mineRan = true; })).toThrow(/gemmWasm: the helper thread failed: RuntimeError: memory access out of bounds/);
+    expect(() => rt.split({ fn: 'gemmRows', args: [...bad] }, () => { mineRan = true; })).toThrow(/gemmWasm: the helper thread failed: RuntimeError: memory access out of bounds/);
     expect(mineRan).toBe(true);
     const [m, k, n] = [40, 30, 20];
     const a = rand(m * k, 61);

@@ -25,7 +25,7 @@
  * shared memory stays under 1 GiB.
  */
 import type { GemmOptions } from '../gemm.js';
-import { gemmRuntime, type GemmRowsArgs, type GemmRuntime } from './pool.js';
+import { gemmRuntime, type GemmRuntime, type Job } from './pool.js';
 
 /** The same options as `gemm` (transA, transB, accumulate). */
 export type GemmWasmOptions = GemmOptions;
@@ -45,6 +45,11 @@ export interface GemmWasmLimits {
 }
 
 const limits: GemmWasmLimits = { parallelFlops: 2e6, chunkBytes: 256 * 2 ** 20 };
+
+/** The limits in force (the wasm convolutions use parallelFlops and chunkBytes too). */
+export function gemmWasmLimits(): Readonly<GemmWasmLimits> {
+  return limits;
+}
 
 /** Sets some limits; returns the previous values (to restore them). */
 export function setGemmWasmLimits(next: Partial<GemmWasmLimits>): GemmWasmLimits {
@@ -180,13 +185,13 @@ export function gemmWasm(
     let threads: 1 | 2;
     if (depthSplit) {
       const h = k >> 1;
-      const theirs: GemmRowsArgs = [ap, ta, rows, k, bp, n, po, 1, 0, rows, h, k, s1];
+      const theirs: Job = { fn: 'gemmRows', args: [ap, ta, rows, k, bp, n, po, 1, 0, rows, h, k, s1] };
       const mine = (): void => X.gemmRows(ap, ta, rows, k, bp, n, cp, ow, 0, rows, 0, h, s0);
       threads = parallel ? rt.split(theirs, mine) : solo(rt, theirs, mine);
       X.addInto(cp, po, rows * n);
     } else {
       const h = parallel ? Math.min(rows, MR * Math.round(rows / 2 / MR)) : rows;
-      const theirs: GemmRowsArgs = [ap, ta, rows, k, bp, n, cp, ow, h, rows, 0, k, s1];
+      const theirs: Job = { fn: 'gemmRows', args: [ap, ta, rows, k, bp, n, cp, ow, h, rows, 0, k, s1] };
       const mine = (): void => X.gemmRows(ap, ta, rows, k, bp, n, cp, ow, 0, h, 0, k, s0);
       threads = parallel && h > 0 && h < rows ? rt.split(theirs, mine) : solo(rt, theirs, mine);
     }
@@ -197,9 +202,9 @@ export function gemmWasm(
 }
 
 /** Both shares on this thread, `mine` first (the same order split() falls back to). */
-function solo(rt: GemmRuntime, theirs: GemmRowsArgs, mine: () => void): 1 {
+function solo(rt: GemmRuntime, theirs: Job, mine: () => void): 1 {
   mine();
-  rt.exports.gemmRows(...theirs);
+  rt.run(theirs);
   return 1;
 }
 

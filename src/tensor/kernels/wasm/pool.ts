@@ -1,5 +1,5 @@
 /**
- * The WebAssembly GEMM runtime: one compiled module, one shared memory, an
+ * The WebAssembly kernels' runtime: one compiled module, one shared memory, an
  * instance on the main thread and (optionally) one helper thread running
  * the same module on the same memory.
  *
@@ -21,7 +21,9 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { GEMM_WASM_BASE64 } from './gemm-wasm-bytes.js';
-import { ARG_COUNT, CONTROL_INTS, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE } from './worker.js';
+import {
+  ARG_COUNT, CONTROL_INTS, JOB_FUNCTIONS, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
+} from './worker.js';
 
 /** The module's exports (wasm/gemm.ts); pointers are byte offsets into the shared memory. */
 export interface GemmExports {
@@ -35,6 +37,17 @@ export interface GemmExports {
   addInto(dst: number, src: number, count: number): void;
   /** 1 when gemmRows reads A in place for these arguments, 0 when it packs A. */
   readInPlace(transA: number, m: number, n: number): number;
+  // The convolutions (wasm/conv.ts); geo points at the geometry struct.
+  geometryBytes(): number;
+  blockRows(q: number): number;
+  depthBlockRows(q: number): number;
+  im2colRows(x: number, geo: number, r0: number, r1: number, cols: number): void;
+  col2imRows(cols: number, geo: number, r0: number, r1: number, gx: number): void;
+  convForwardRows(x: number, geo: number, r0: number, r1: number, kp: number, y: number, cols: number, scratch: number): void;
+  convInputGradRows(gy: number, geo: number, r0: number, r1: number, ktp: number, gx: number, cols: number, scratch: number): void;
+  convKernelGradRows(
+    x: number, gy: number, geo: number, r0: number, r1: number, gk: number, overwrite: number, cols: number, gyp: number, scratch: number,
+  ): void;
 }
 
 /**
@@ -57,6 +70,9 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** gemmRows' arguments, in order. */
 export type GemmRowsArgs = Parameters<GemmExports['gemmRows']>;
+
+/** A share of work for one thread: an export of the module and its arguments. */
+export type Job = { [F in (typeof JOB_FUNCTIONS)[number]]: { fn: F; args: Parameters<GemmExports[F]> } }[(typeof JOB_FUNCTIONS)[number]];
 
 const PAGE = 65536;
 /** 1 GiB: the most the runtime grows the shared memory to. */
@@ -162,21 +178,27 @@ export class GemmRuntime {
     if (this.threads === 2 && this.helper !== null) Atomics.notify(this.helper.ctl, SLOT.seq, 1);
   }
 
+  /** Runs a job on this thread. */
+  run(job: Job): void {
+    (this.exports[job.fn] as (...args: number[]) => void)(...job.args);
+  }
+
   /**
-   * Runs gemmRows(theirs) on the helper thread while `mine()` runs here, and
+   * Runs the job `theirs` on the helper thread while `mine()` runs here, and
    * returns when both are done. Without a ready helper (threads = 1, still
    * starting, or failed) both run here, `mine` first. Returns the number of
    * threads that took part.
    */
-  split(theirs: GemmRowsArgs, mine: () => void): 1 | 2 {
+  split(theirs: Job, mine: () => void): 1 | 2 {
     if (this.threads === 2 && this.helper === null) void this.startHelper();
     const h = this.helper;
     if (this.threads < 2 || h === null || Atomics.load(h.ctl, SLOT.ready) !== 1) {
       mine();
-      this.exports.gemmRows(...theirs);
+      this.run(theirs);
       return 1;
     }
-    for (let i = 0; i < ARG_COUNT; i++) h.ctl[SLOT.args + i] = theirs[i]!;
+    h.ctl[SLOT.fn] = JOB_FUNCTIONS.indexOf(theirs.fn);
+    for (let i = 0; i < ARG_COUNT; i++) h.ctl[SLOT.args + i] = theirs.args[i] ?? 0;
     const job = (h.seq = (h.seq + 1) | 0);
     Atomics.store(h.ctl, SLOT.seq, job);
     Atomics.notify(h.ctl, SLOT.seq);
@@ -216,7 +238,7 @@ function spawn(module: WasmModule, memory: WasmMemory): Helper {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
-      module, memory, control, port: port2, slot: SLOT, argCount: ARG_COUNT,
+      module, memory, control, port: port2, slot: SLOT, functions: JOB_FUNCTIONS, argCount: ARG_COUNT,
       pollAfterJobMs: POLL_AFTER_JOB_MS, pollExpectingMs: POLL_EXPECTING_MS,
     },
     transferList: [port2],

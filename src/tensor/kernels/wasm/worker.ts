@@ -4,10 +4,10 @@
  * text works from the TypeScript sources (tsx, vitest) and from dist/ with
  * no file to locate next to the compiled code.
  *
- * The thread instantiates the GEMM module on the shared memory it is given,
- * reports ready, then loops: wait until the job counter moves, run gemmRows
- * with the arguments in the control block, publish the counter as done and
- * wake the main thread.
+ * The thread instantiates the kernels module on the shared memory it is
+ * given, reports ready, then loops: wait until the job counter moves, run the
+ * export named by the job (one of JOB_FUNCTIONS) with the arguments in the
+ * control block, publish the counter as done and wake the main thread.
  *
  * Waiting is polling first, then Atomics.wait. A thread that sleeps in
  * Atomics.wait for more than a moment costs 100-300 us to wake on a virtual
@@ -35,10 +35,16 @@ export const SLOT = {
   status: 3,
   /** Jobs the worker has run, for tests and stats. */
   jobs: 4,
-  /** gemmRows' 13 arguments. */
+  /** Which export the job runs: an index into JOB_FUNCTIONS. */
+  fn: 5,
+  /** The job's arguments (up to ARG_COUNT; unused ones are ignored). */
   args: 8,
 } as const;
 
+/** The module exports a job can run on the helper (wasm/gemm.ts, wasm/conv.ts). */
+export const JOB_FUNCTIONS = ['gemmRows', 'convForwardRows', 'convInputGradRows', 'convKernelGradRows'] as const;
+
+/** The most arguments a job function takes (gemmRows' 13). */
 export const ARG_COUNT = 13;
 export const CONTROL_INTS = SLOT.args + ARG_COUNT;
 
@@ -49,11 +55,12 @@ export const POLL_MAIN_MS = 2;
 export const WORKER_SOURCE = `
 'use strict';
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, port, slot, argCount, pollAfterJobMs, pollExpectingMs } = workerData;
+const { module, memory, control, port, slot, functions, argCount, pollAfterJobMs, pollExpectingMs } = workerData;
 const ctl = new Int32Array(control);
-let gemmRows = null;
+let fns = null;
 try {
-  gemmRows = new WebAssembly.Instance(module, { env: { memory } }).exports.gemmRows;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  fns = functions.map((name) => exports[name]);
   Atomics.store(ctl, slot.ready, 1);
 } catch (e) {
   port.postMessage(String(e && e.stack || e));
@@ -73,7 +80,7 @@ function poll(seen, ms) {
 
 const args = new Array(argCount);
 let seen = 0;
-while (gemmRows !== null) {
+while (fns !== null) {
   if (!poll(seen, pollAfterJobMs)) {
     Atomics.wait(ctl, slot.seq, seen);
     // Woken without a job: the main thread is preparing one.
@@ -84,7 +91,7 @@ while (gemmRows !== null) {
   for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
   let status = 0;
   try {
-    gemmRows(...args);
+    fns[ctl[slot.fn]](...args);
   } catch (e) {
     status = 1;
     port.postMessage(String(e && e.stack || e));

@@ -1,0 +1,171 @@
+/**
+ * conv2d's forward, input gradient and kernel gradient run whole in
+ * WebAssembly (wasm/conv.ts), on up to two threads. The math is that of
+ * ../conv2d.ts (im2col + gemm); here no patch matrix is built whole: each
+ * thread builds a small block of patches and multiplies it at once, while it
+ * is still in cache.
+ *
+ * One call: copy the operands into the shared memory, pack the kernel once
+ * (both threads read it), run one share of the rows here and one on the
+ * helper, copy the result out. How the rows are split:
+ *
+ *   forward       any split: every y row is computed alone.
+ *   input grad    at an image boundary: col2im adds overlapping patches
+ *                 into gx, and two threads must never add into one pixel.
+ *   kernel grad   a depth split fixed by the shape (not by the thread
+ *                 count): gK = partial(rows 0:h) + partial(rows h:end), the
+ *                 second on the helper, so 1 and 2 threads give the same bits.
+ *
+ * Problems under gemmWasm's parallelFlops stay on one thread.
+ */
+import type { Conv2dGeometry } from '../im2col.js';
+import { gemmWasmLimits } from './gemm-wasm.js';
+import { gemmRuntime, type GemmRuntime, type Job } from './pool.js';
+
+/** The geometry struct's i32 fields, in wasm/conv.ts' order (GEO_*). */
+const GEOMETRY_FIELDS = ['n', 'h', 'w', 'cin', 'kh', 'kw', 'cout', 'sh', 'sw', 'oh', 'ow', 'padTop', 'padLeft'] as const;
+
+/** Rows of gemmRows' register tile: the forward split is a multiple of it. */
+const MR = 4;
+
+/**
+ * Whether the wasm kernels can take this convolution: WebAssembly is there
+ * and the operands (x, y, gy, the kernel: a few times the activations) fit
+ * well inside the 1 GiB memory. Larger ones go through the chunked im2col path.
+ */
+export function conv2dWasmFits(g: Conv2dGeometry): boolean {
+  const rt = gemmRuntime();
+  if (rt === null) return false;
+  const q = g.kh * g.kw * g.cin;
+  const floats = g.n * g.h * g.w * g.cin + 2 * g.n * g.oh * g.ow * g.cout + 3 * q * (g.cout + 8);
+  return 4 * floats + rt.callStart() <= gemmWasmLimits().chunkBytes;
+}
+
+/** y = conv2d(x, K): [n,oh,ow,cout]. */
+export function conv2dForwardWasm(x: Float32Array, k: Float32Array, g: Conv2dGeometry): Float32Array {
+  const { rt, X, rows, q, parallel } = start(g, 'conv2dForwardWasm');
+  const mem = new Arena(rt);
+  const geo = mem.take(X.geometryBytes());
+  const xo = mem.take(4 * x.length);
+  const ko = mem.take(4 * k.length);
+  const kp = mem.take(X.packedBBytes(q, g.cout));
+  const yo = mem.take(4 * rows * g.cout);
+  const [c0, c1] = [mem.take(4 * X.blockRows(q) * q), mem.take(4 * X.blockRows(q) * q)];
+  const f = mem.commit();
+  writeGeometry(rt, geo, g);
+  f.set(x, xo >> 2);
+  f.set(k, ko >> 2);
+  X.packB(ko, q, g.cout, 0, kp);
+
+  const h = parallel ? Math.min(rows, MR * Math.round(rows / 2 / MR)) : rows;
+  const [s0, s1] = rt.scratch;
+  const mine = (): void => X.convForwardRows(xo, geo, 0, h, kp, yo, c0, s0);
+  const theirs: Job = { fn: 'convForwardRows', args: [xo, geo, h, rows, kp, yo, c1, s1] };
+  runShares(rt, h < rows, theirs, mine);
+  return f.slice(yo >> 2, (yo >> 2) + rows * g.cout);
+}
+
+/** dL/dx = col2im(gy · K^T): [n,h,w,cin]. */
+export function conv2dBackwardInputWasm(gy: Float32Array, k: Float32Array, g: Conv2dGeometry): Float32Array {
+  const { rt, X, rows, q, parallel } = start(g, 'conv2dBackwardInputWasm');
+  const mem = new Arena(rt);
+  const geo = mem.take(X.geometryBytes());
+  const gyo = mem.take(4 * gy.length);
+  const ko = mem.take(4 * k.length);
+  const ktp = mem.take(X.packedBBytes(g.cout, q));
+  const gxLength = g.n * g.h * g.w * g.cin;
+  const gxo = mem.take(4 * gxLength);
+  const [c0, c1] = [mem.take(4 * X.blockRows(q) * q), mem.take(4 * X.blockRows(q) * q)];
+  const f = mem.commit();
+  writeGeometry(rt, geo, g);
+  f.set(gy, gyo >> 2);
+  f.set(k, ko >> 2);
+  f.fill(0, gxo >> 2, (gxo >> 2) + gxLength);
+  X.packB(ko, g.cout, q, 1, ktp); // op(B) = K^T [cout, q]
+
+  // Split at an image boundary: the two shares add into disjoint images of gx.
+  const h = parallel && g.n >= 2 ? (g.n >> 1) * g.oh * g.ow : rows;
+  const [s0, s1] = rt.scratch;
+  const mine = (): void => X.convInputGradRows(gyo, geo, 0, h, ktp, gxo, c0, s0);
+  const theirs: Job = { fn: 'convInputGradRows', args: [gyo, geo, h, rows, ktp, gxo, c1, s1] };
+  runShares(rt, h < rows, theirs, mine);
+  return f.slice(gxo >> 2, (gxo >> 2) + gxLength);
+}
+
+/** dL/dK = im2col(x)^T · gy: [kh,kw,cin,cout]. */
+export function conv2dBackwardKernelWasm(x: Float32Array, gy: Float32Array, g: Conv2dGeometry): Float32Array {
+  const { rt, X, rows, q, parallel } = start(g, 'conv2dBackwardKernelWasm');
+  const depth = X.depthBlockRows(q);
+  const mem = new Arena(rt);
+  const geo = mem.take(X.geometryBytes());
+  const xo = mem.take(4 * x.length);
+  const gyo = mem.take(4 * gy.length);
+  const gko = mem.take(4 * q * g.cout);
+  const po = mem.take(4 * q * g.cout);
+  const [c0, c1] = [mem.take(4 * depth * q), mem.take(4 * depth * q)];
+  const [p0, p1] = [mem.take(X.packedBBytes(depth, g.cout)), mem.take(X.packedBBytes(depth, g.cout))];
+  const f = mem.commit();
+  writeGeometry(rt, geo, g);
+  f.set(x, xo >> 2);
+  f.set(gy, gyo >> 2);
+
+  // The depth split depends on the shape only: two block-aligned halves once
+  // there are at least two blocks, else one share.
+  const blocks = Math.ceil(rows / depth);
+  const h = blocks >= 2 ? Math.ceil(blocks / 2) * depth : rows;
+  const [s0, s1] = rt.scratch;
+  const mine = (): void => X.convKernelGradRows(xo, gyo, geo, 0, h, gko, 1, c0, p0, s0);
+  const theirs: Job = { fn: 'convKernelGradRows', args: [xo, gyo, geo, h, rows, po, 1, c1, p1, s1] };
+  if (h < rows) {
+    runShares(rt, parallel, theirs, mine);
+    X.addInto(gko, po, q * g.cout);
+  } else {
+    mine();
+  }
+  return f.slice(gko >> 2, (gko >> 2) + q * g.cout);
+}
+
+function start(g: Conv2dGeometry, op: string) {
+  const rt = gemmRuntime();
+  if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
+  const rows = g.n * g.oh * g.ow;
+  const q = g.kh * g.kw * g.cin;
+  const parallel = rt.threads === 2 && 2 * rows * q * g.cout >= gemmWasmLimits().parallelFlops;
+  if (parallel) rt.wake(); // the helper wakes while the operands are copied in
+  return { rt, X: rt.exports, rows, q, parallel };
+}
+
+/** Both shares: `theirs` on the helper when `parallel`, else here after `mine`. */
+function runShares(rt: GemmRuntime, parallel: boolean, theirs: Job, mine: () => void): void {
+  if (parallel) {
+    rt.split(theirs, mine);
+  } else {
+    mine();
+    rt.run(theirs);
+  }
+}
+
+function writeGeometry(rt: GemmRuntime, at: number, g: Conv2dGeometry): void {
+  const view = new Int32Array(rt.memory.buffer, at, GEOMETRY_FIELDS.length);
+  GEOMETRY_FIELDS.forEach((name, i) => { view[i] = g[name]; });
+}
+
+/** Hands out 64-byte-aligned regions after the workspace; commit() grows the memory to fit them. */
+class Arena {
+  private top: number;
+
+  constructor(private readonly rt: GemmRuntime) {
+    this.top = rt.callStart();
+  }
+
+  take(bytes: number): number {
+    const at = this.top;
+    this.top += Math.ceil(bytes / 64) * 64;
+    return at;
+  }
+
+  /** The memory as floats, now large enough for every region taken. */
+  commit(): Float32Array {
+    return this.rt.f32(this.top);
+  }
+}
