@@ -17,11 +17,13 @@
  * 1x1 kernel with stride 1 needs no im2col at all: the patch matrix is x
  * itself.
  *
+ * Kernel taps that only ever read padding are cut off first (conv2d-taps.ts).
  * With the 'wasm' GEMM backend the three kernels run whole in WebAssembly
  * instead (wasm/conv2d-wasm.ts): the same math, im2col and col2im in SIMD on
  * both threads, a cache-sized block of patches at a time.
  */
 import { gemm, gemmBackend } from './gemm.js';
+import { liveTaps, sliceKernel, trimmedGeometry, unsliceKernelGrad } from './conv2d-taps.js';
 import { col2im, im2col, type Conv2dGeometry } from './im2col.js';
 import { conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmFits } from './wasm/conv2d-wasm.js';
 import { gemmWorkspace } from './wasm/gemm-wasm.js';
@@ -78,6 +80,8 @@ function chunkRows(g: Conv2dGeometry, opts: Conv2dKernelOptions): number {
 
 /** y[r, co] = sum_q cols[r, q] K[q, co]: the forward convolution, y [n,oh,ow,cout]. */
 export function conv2dForward(x: Float32Array, k: Float32Array, g: Conv2dGeometry, opts: Conv2dKernelOptions = {}): Float32Array {
+  const live = liveTaps(g);
+  if (live) return conv2dForward(x, sliceKernel(k, g, live), trimmedGeometry(g, live), opts);
   if (useWasm(g, opts)) return conv2dForwardWasm(x, k, g);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
@@ -98,6 +102,8 @@ export function conv2dForward(x: Float32Array, k: Float32Array, g: Conv2dGeometr
 
 /** gx = col2im(gy · K^T): dL/dx [n,h,w,cin] from dL/dy. */
 export function conv2dBackwardInput(gy: Float32Array, k: Float32Array, g: Conv2dGeometry, opts: Conv2dKernelOptions = {}): Float32Array {
+  const live = liveTaps(g);
+  if (live) return conv2dBackwardInput(gy, sliceKernel(k, g, live), trimmedGeometry(g, live), opts);
   if (useWasm(g, opts)) return conv2dBackwardInputWasm(gy, k, g);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
@@ -118,6 +124,8 @@ export function conv2dBackwardInput(gy: Float32Array, k: Float32Array, g: Conv2d
 
 /** gK = cols^T · gy, summed over the chunks: dL/dkernel [kh,kw,cin,cout] from dL/dy. */
 export function conv2dBackwardKernel(x: Float32Array, gy: Float32Array, g: Conv2dGeometry, opts: Conv2dKernelOptions = {}): Float32Array {
+  const live = liveTaps(g);
+  if (live) return unsliceKernelGrad(conv2dBackwardKernel(x, gy, trimmedGeometry(g, live), opts), g, live);
   if (useWasm(g, opts)) return conv2dBackwardKernelWasm(x, gy, g);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
