@@ -36,6 +36,9 @@
  * ahead of the arithmetic, so 4 x 8 (8 sums + 2 B + 4 A + 1 product = 15
  * xmm registers) is the largest tile that runs without spills. WebAssembly
  * SIMD128 has no fused multiply-add, so mul and add round separately.
+ * A last B panel with at most four real columns (n = 4, 12, 20, ... as in
+ * half of the lesson network's convolutions) runs a 4 x 4 half-width kernel
+ * instead of multiplying four columns of zero padding.
  *
  * Sizes: KC = 256 keeps a B micro-panel (8 KB) and an A panel (4 KB) in L1;
  * MC = 128 makes the packed A block 128 KB, well inside a 512 KB L2.
@@ -117,6 +120,22 @@ export function gemmRows(
         const bpan = bp + <usize>(j0 * k + pc * NR) * 4;
         let cp = c + (<usize>ic * ldc) + <usize>j0 * 4;
         let ir = 0;
+        if (nr <= NR / 2) {
+          // A last panel at most half full: the half-width kernels skip its zero columns.
+          if (transA != 0) {
+            for (; ir < full; ir += MR, cp += ldc * MR) {
+              kernelColsHalf(a + (<usize>pc * m + ic + ir) * 4, <usize>m * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
+            }
+          } else {
+            for (; ir < full; ir += MR, cp += ldc * MR) {
+              kernelRowsHalf(a + (<usize>(ic + ir) * k + pc) * 4, <usize>k * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
+            }
+          }
+          for (; ir < mc; ir += MR, cp += ldc * MR) {
+            kernelColsHalf(ap + <usize>(ir * kc) * 4, 16, bpan, kc, cp, ldc, min(MR, mc - ir), nr, first, tile);
+          }
+          continue;
+        }
         if (transA != 0) {
           for (; ir < full; ir += MR, cp += ldc * MR) {
             kernelCols(a + (<usize>pc * m + ic + ir) * 4, <usize>m * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
@@ -304,6 +323,66 @@ function storeTile(
   v128.store(tile, c10, 32); v128.store(tile, c11, 48);
   v128.store(tile, c20, 64); v128.store(tile, c21, 80);
   v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  storeFromTile(c, ldc, mr, nr, first, tile);
+}
+
+/**
+ * The half-width micro-kernels: kernelCols / kernelRows for a B panel whose
+ * last four columns are zero padding (nr <= 4): one v128 of B per step,
+ * four sums, half the arithmetic. Each C element gets the same sum in the
+ * same order as in the full kernels.
+ */
+@inline
+function kernelColsHalf(a: usize, ps: usize, bp: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, first: bool, tile: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  const bEnd = bp + <usize>kc * 32;
+  for (; bp < bEnd; a += ps, bp += 32) {
+    const b = v128.load(bp);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a, 4), b));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a, 8), b));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a, 12), b));
+  }
+  storeHalfTile(c, ldc, mr, nr, first, tile, c0, c1, c2, c3);
+}
+
+@inline
+function kernelRowsHalf(a: usize, rs: usize, bp: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, first: bool, tile: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  const rs2 = rs * 2;
+  const rs3 = rs * 3;
+  const bEnd = bp + <usize>kc * 32;
+  for (; bp < bEnd; a += 4, bp += 32) {
+    const b = v128.load(bp);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a), b));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a + rs), b));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a + rs2), b));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a + rs3), b));
+  }
+  storeHalfTile(c, ldc, mr, nr, first, tile, c0, c1, c2, c3);
+}
+
+/** storeTile for a 4 x 4 tile (nr <= 4). */
+@inline
+function storeHalfTile(c: usize, ldc: usize, mr: i32, nr: i32, first: bool, tile: usize, c0: v128, c1: v128, c2: v128, c3: v128): void {
+  if (mr == MR && nr == NR / 2) {
+    if (first) {
+      v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
+    } else {
+      v128.store(c, f32x4.add(v128.load(c), c0));
+      v128.store(c + ldc, f32x4.add(v128.load(c + ldc), c1));
+      v128.store(c + 2 * ldc, f32x4.add(v128.load(c + 2 * ldc), c2));
+      v128.store(c + 3 * ldc, f32x4.add(v128.load(c + 3 * ldc), c3));
+    }
+    return;
+  }
+  v128.store(tile, c0); v128.store(tile, c1, 32); v128.store(tile, c2, 64); v128.store(tile, c3, 96);
+  storeFromTile(c, ldc, mr, nr, first, tile);
+}
+
+/** C[r, 0:nr] = (first ? 0 : C[r, 0:nr]) + tile[r, 0:nr] for r < mr (tile rows NR floats apart). */
+@inline
+function storeFromTile(c: usize, ldc: usize, mr: i32, nr: i32, first: bool, tile: usize): void {
   for (let r = 0; r < mr; r++, c += ldc) {
     const t = tile + <usize>(r * NR) * 4;
     let j = 0;
