@@ -16,8 +16,11 @@ import { Tensor } from '../tensor/tensor.js';
 
 /**
  * Maps dL/dy to dL/dx for each input (null where an input needs no gradient).
- * It may return `gy` itself (identity ops); any other array it returns must be
- * freshly allocated, since the walk accumulates into it.
+ * `gy` belongs to the closure for the duration of the call: it may be
+ * overwritten and returned (relu and batch norm write dL/dx over dL/dy,
+ * saving an array per layer), or returned as is (identity ops). Any other
+ * array it returns must be freshly allocated, since the walk keeps it and
+ * accumulates into it.
  */
 export type BackwardFn = (gy: Float32Array) => readonly (Float32Array | null)[];
 
@@ -145,6 +148,7 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
     if (!opts.retainGraph) node.gradFn = released(fn.op);
     if (gy === undefined) continue;
     const gxs = fn.backward(gy);
+    const kept: Float32Array[] = []; // the arrays stored for this node's inputs
     fn.inputs.forEach((x, i) => {
       const gx = gxs[i];
       if (!x.requiresGrad || gx == null) return;
@@ -152,8 +156,14 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
         throw new Error(`backward: op '${fn.op}' returned ${gx.length} gradient values for input ${i} of shape ${formatShape(x.shape)}`);
       }
       const acc = grads.get(x);
-      if (acc === undefined) grads.set(x, gx === gy ? Float32Array.from(gx) : gx);
-      else for (let k = 0; k < acc.length; k++) acc[k]! += gx[k]!;
+      if (acc !== undefined) {
+        for (let k = 0; k < acc.length; k++) acc[k]! += gx[k]!;
+      } else {
+        // add returns gy for both inputs: the second one gets a copy, so += into one never changes the other.
+        const own = kept.includes(gx) ? Float32Array.from(gx) : gx;
+        grads.set(x, own);
+        kept.push(own);
+      }
     });
   }
 }
@@ -169,9 +179,10 @@ function released(op: string): GradFn {
   };
 }
 
+/** Adds g to leaf.grad; g belongs to the walk (see BackwardFn), so the first one is kept without a copy. */
 function accumulateLeaf(leaf: Tensor, g: Float32Array): void {
   if (leaf.grad === null) {
-    leaf.grad = new Tensor(Float32Array.from(g), leaf.shape);
+    leaf.grad = new Tensor(g, leaf.shape);
   } else {
     const acc = leaf.grad.data;
     for (let k = 0; k < acc.length; k++) acc[k]! += g[k]!;

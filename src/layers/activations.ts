@@ -11,6 +11,10 @@ abstract class Stateless extends Layer {
   protected forward(x: Tensor): Tensor {
     return this.apply(x);
   }
+  /** Nothing to build: built from the start (Sequential may fuse it into the layer before, skipping its call). */
+  override get isBuilt(): boolean {
+    return true;
+  }
 }
 
 /** max(x, 0) as a layer (see `relu`). */

@@ -27,7 +27,7 @@ import { ones, zeros } from '../tensor/create.js';
 import { channelMoments } from '../tensor/kernels/batch-norm.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkRank, Layer } from './layer.js';
+import { checkRank, Layer, type CallOptions } from './layer.js';
 
 /** Options of `BatchNorm`; the defaults are Keras's (see docs/conventions.md for other frameworks). */
 export interface BatchNormOptions {
@@ -126,7 +126,22 @@ export class BatchNorm extends Layer {
     this.movingVariance = ones([c]);
   }
 
+  /**
+   * relu(this.call(x, opts)) as one op (see `BatchNormOpOptions.relu`): the
+   * same values, gradients and statistics updates. Sequential calls it for a
+   * BatchNorm directly followed by a ReLU.
+   */
+  callThenRelu(x: Tensor, opts: CallOptions): Tensor {
+    this.prepareCall(x, opts);
+    return this.normalize(x, opts.isTraining, true);
+  }
+
   protected forward(x: Tensor, isTraining: boolean): Tensor {
+    return this.normalize(x, isTraining, false);
+  }
+
+  /** The forward pass; with `relu`, followed by a ReLU in the same op. */
+  private normalize(x: Tensor, isTraining: boolean, relu: boolean): Tensor {
     checkRank(this.name, x, [2, 4]);
     const c = x.shape[x.rank - 1];
     if (c !== this.channels) {
@@ -137,9 +152,9 @@ export class BatchNorm extends Layer {
       if (this.statisticsObserver) {
         this.statisticsObserver({ ...channelMoments(x.data, c), count: x.size / c, usedBatchStatistics: false });
       }
-      return batchNormInference(x, this.movingMean!, this.movingVariance!, this.gamma, this.beta, this.epsilon);
+      return batchNormInference(x, this.movingMean!, this.movingVariance!, this.gamma, this.beta, this.epsilon, { relu });
     }
-    const { y, mean, variance, count } = batchNormTraining(x, this.gamma, this.beta, this.epsilon);
+    const { y, mean, variance, count } = batchNormTraining(x, this.gamma, this.beta, this.epsilon, { relu });
     this.statisticsObserver?.({ mean, variance, count, usedBatchStatistics: true });
     this.updateMovingStatistics(mean, variance, count);
     return y;

@@ -69,13 +69,18 @@ export abstract class Layer {
 
   /** Runs the layer; builds its weights first if this is the first call. */
   call(x: Tensor, opts: CallOptions): Tensor {
+    this.prepareCall(x, opts);
+    return this.forward(x, opts.isTraining);
+  }
+
+  /** What every call does before `forward`: checks the options and builds the weights on the first call. */
+  protected prepareCall(x: Tensor, opts: CallOptions): void {
     checkCallOptions(this.name, opts);
     if (!this.built) {
       this.build(x.shape);
       this.built = true;
       this.syncRequiresGrad();
     }
-    return this.forward(x, opts.isTraining);
   }
 
   /** Whether the weights exist yet (they are created by the first call). */

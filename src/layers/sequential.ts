@@ -5,6 +5,8 @@
  */
 import { add } from '../autograd/ops/arithmetic.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { ReLU } from './activations.js';
+import { BatchNorm } from './batch-norm.js';
 import { Layer } from './layer.js';
 
 /**
@@ -53,7 +55,16 @@ export class Sequential extends Layer {
     const saved = buffers.map((b) => Float32Array.from(b.data));
     try {
       let y = x;
-      for (const layer of this.layers) y = layer.call(y, { isTraining });
+      const layers = this.layers;
+      for (let i = 0; i < layers.length; i++) {
+        const layer = layers[i]!;
+        if (layer instanceof BatchNorm && isPlainRelu(layers[i + 1])) {
+          y = layer.callThenRelu(y, { isTraining }); // one op, the same numbers as the two layers
+          i++;
+        } else {
+          y = layer.call(y, { isTraining });
+        }
+      }
       return y;
     } catch (e) {
       buffers.forEach((b, i) => b.data.set(saved[i]!));
@@ -102,4 +113,9 @@ export class Sequential extends Layer {
     for (const layer of this.layers) for (const [k, v] of pick(layer)) out.set(`${layer.name}/${k}`, v);
     return out;
   }
+}
+
+/** A ReLU layer itself, not a subclass that might change what it computes. */
+function isPlainRelu(layer: Layer | undefined): boolean {
+  return layer !== undefined && Object.getPrototypeOf(layer) === ReLU.prototype;
 }

@@ -154,6 +154,42 @@ describe('accumulation and zeroGrad', () => {
   });
 });
 
+describe('gy belongs to the backward closure', () => {
+  /** y = 3x, whose backward writes dL/dx over gy and returns it. */
+  const tripleInPlace = (x: Tensor): Tensor =>
+    record('tripleInPlace', x.data.map((v) => 3 * v), x.shape, [x], (gy) => [gy.map((g, i) => (gy[i] = 3 * g))]);
+
+  it('a closure may overwrite gy and return it: the chain rule still holds through several of them', () => {
+    const x = tensor([1, 2]).requireGrad();
+    backward(sum(mul(tripleInPlace(tripleInPlace(x)), x))); // L = sum(9x * x), dL/dx = 18x
+    expect(grad(x)).toEqual([18, 36]);
+  });
+
+  it('gy returned for two inputs (add) is stored once and copied once: += into one never reaches the other', () => {
+    const a = tensor([1, 2]).requireGrad();
+    const b = tensor([3, 4]).requireGrad();
+    const s = add(a, b);
+    backward(sum(add(s, tripleInPlace(a)))); // L = sum(a + b + 3a): a gets two contributions, b one
+    expect(grad(a)).toEqual([4, 4]);
+    expect(grad(b)).toEqual([1, 1]);
+    expect(a.grad!.data).not.toBe(b.grad!.data);
+  });
+
+  it('add(x, x): both contributions land in the one gradient', () => {
+    const x = tensor([5]).requireGrad();
+    backward(add(x, x));
+    expect(grad(x)).toEqual([2]);
+  });
+
+  it('two leaves fed by one identity op each get their own array', () => {
+    const a = tensor([1, 2]).requireGrad();
+    const b = tensor([1, 2]).requireGrad();
+    backward(add(a, b), { grad: tensor([1, 1]) });
+    a.grad!.data[0] = 7;
+    expect(grad(b)).toEqual([1, 1]);
+  });
+});
+
 describe('detach and noGrad', () => {
   it('detach shares values but cuts the graph', () => {
     const x = tensor([2, 3]).requireGrad();

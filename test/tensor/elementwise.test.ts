@@ -9,6 +9,7 @@ import {
   Tensor, abs, add, div, exp, log, maximum, minimum, mul, neg, pow, relu, scalar, sigmoid, sqrt, square, sub, tanh, tensor,
   type Shape,
 } from '../../src/index.js';
+import { reluGrad } from '../../src/tensor/kernels/elementwise.js';
 import { broadcastView, expectClose, ndZeros, ops, positive, uniform, type Nd } from '../helpers.js';
 
 const ATOL = 1e-7;
@@ -184,5 +185,19 @@ describe('unary golden values', () => {
     expect(Number.isNaN(log(tensor([-1])).item())).toBe(true);
     expect(Number.isNaN(sqrt(tensor([-1])).item())).toBe(true);
     expect(exp(tensor([100])).item()).toBe(Infinity); // e^100 overflows float32
+  });
+});
+
+describe('reluGrad kernel', () => {
+  it('gy * [x > 0] into a new array, into another, or over gy itself (NaN and -0 give 0)', () => {
+    const x = Float32Array.of(-1, 0, -0, 2, NaN, 1e-30, -3, 4);
+    const gy = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    const want = Float32Array.of(0, 0, 0, 4, 0, 6, 0, 8);
+    expect(reluGrad(x, gy)).toEqual(want);
+    const into = new Float32Array(8).fill(9);
+    expect(reluGrad(x, gy, into)).toBe(into);
+    expect(into).toEqual(want);
+    expect(reluGrad(x, gy, gy)).toBe(gy);
+    expect(gy).toEqual(want);
   });
 });

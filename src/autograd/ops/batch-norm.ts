@@ -10,7 +10,8 @@
 import { formatShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import * as bn from '../../tensor/kernels/batch-norm.js';
-import { record } from '../graph.js';
+import { reluGrad } from '../../tensor/kernels/elementwise.js';
+import { isGradEnabled, record } from '../graph.js';
 
 function checkChannels(op: string, x: Tensor, named: Record<string, Tensor | null>): number {
   if (x.rank < 1) throw new Error(`${op}: input must have a channel axis, got ${formatShape(x.shape)}`);
@@ -34,6 +35,16 @@ export interface BatchNormTrainingResult {
   count: number;
 }
 
+/** Options of the batch-norm ops. */
+export interface BatchNormOpOptions {
+  /**
+   * Apply a ReLU to the output in the same op: y = max(bn(x), 0), the same
+   * values and gradients as relu(bn(x)) with one pass over memory fewer each
+   * way (Sequential fuses BatchNorm followed by ReLU this way).
+   */
+  relu?: boolean;
+}
+
 /**
  * Training-mode BN over every axis but the last. Differentiable in x, gamma
  * and beta; gamma/beta may be null (scale/center off). The backward pass is
@@ -44,7 +55,9 @@ export interface BatchNormTrainingResult {
  * const { y, mean, variance, count } = batchNormTraining(x, ones([4]), zeros([4]), 1e-3);
  * count; // 32 values per channel; mean and variance are the batch's (biased) statistics
  */
-export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number): BatchNormTrainingResult {
+export function batchNormTraining(
+  x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number, { relu = false }: BatchNormOpOptions = {},
+): BatchNormTrainingResult {
   const channels = checkChannels('batchNorm', x, { gamma, beta });
   const m = x.size / channels;
   if (!(m >= 2)) {
@@ -52,11 +65,14 @@ export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor 
   }
   const { mean, variance } = bn.channelMoments(x.data, channels);
   const invStd = bn.inverseStd(variance, epsilon);
-  const y = bn.normalizeTraining(x.data, mean, invStd, gamma?.data ?? null, beta?.data ?? null);
+  const y = bn.normalizeTraining(x.data, mean, invStd, gamma?.data ?? null, beta?.data ?? null, relu);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
-  // gx = invStd/m * (m*gxHat - sum(gxHat) - xHat*sum(gxHat*xHat)), gxHat = gy*gamma; xHat recomputed from x, mean, invStd.
-  const out = record('batchNorm', y, x.shape, inputs, (gy) => {
-    const { gx, gGamma, gBeta } = bn.trainingBackward(x.data, gy, mean, invStd, gamma?.data ?? null, x.requiresGrad);
+  // gx = invStd/m * (m*gxHat - sum(gxHat) - xHat*sum(gxHat*xHat)), gxHat = gy*gamma (gy*[y > 0] first with relu);
+  // xHat recomputed from x, mean, invStd; gx written over gy.
+  const out = record(relu ? 'batchNormRelu' : 'batchNorm', y, x.shape, inputs, (gy) => {
+    const { gx, gGamma, gBeta } = bn.trainingBackward(x.data, gy, mean, invStd, gamma?.data ?? null, x.requiresGrad, {
+      reluOutput: relu ? y : null, into: gy,
+    });
     return [gx, ...(gamma ? [gGamma] : []), ...(beta ? [gBeta] : [])];
   });
   return { y: out, mean, variance, count: m };
@@ -64,12 +80,14 @@ export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor 
 
 /**
  * Inference-mode BN with given statistics: y = x * scale + shift, where
- *   scale = gamma / sqrt(var + epsilon),  shift = beta - mean * scale.
+ *   scale = gamma / sqrt(var + epsilon),  shift = beta - mean * scale
+ * (then max(y, 0) with `relu`).
  * Gradients: gx = gy * scale, gGamma = sum(gy * xHat), gBeta = sum(gy)
- * (the statistics are constants here).
+ * (the statistics are constants here; gy * [y > 0] first with relu).
  */
 export function batchNormInference(
   x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number,
+  { relu = false }: BatchNormOpOptions = {},
 ): Tensor {
   const channels = checkChannels('batchNorm', x, { mean, variance, gamma, beta });
   const invStd = bn.inverseStd(variance.data, epsilon);
@@ -79,15 +97,18 @@ export function batchNormInference(
     scale[c] = (gamma ? gamma.data[c]! : 1) * invStd[c]!;
     shift[c] = (beta ? beta.data[c]! : 0) - mean.data[c]! * scale[c]!;
   }
+  const y = bn.affine(x.data, scale, shift, { relu });
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
+  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return new Tensor(y, x.shape); // nothing to record
   // The moving mean may be updated by a later training call before this
   // backward runs: keep the values this forward used.
   const mu = Float32Array.from(mean.data);
-  return record('batchNormInference', bn.affine(x.data, scale, shift), x.shape, inputs, (gy) => {
+  return record(relu ? 'batchNormInferenceRelu' : 'batchNormInference', y, x.shape, inputs, (gy) => {
+    if (relu) reluGrad(y, gy, gy);
     const needAffine = (gamma?.requiresGrad ?? false) || (beta?.requiresGrad ?? false);
     const grads = needAffine ? bn.affineGrads(gy, bn.normalize(x.data, mu, invStd, null, null).xHat, channels) : null;
     return [
-      x.requiresGrad ? bn.affineInputGrad(gy, scale) : null,
+      x.requiresGrad ? bn.affineInputGrad(gy, scale, gy) : null,
       ...(gamma ? [grads?.gGamma ?? null] : []),
       ...(beta ? [grads?.gBeta ?? null] : []),
     ];

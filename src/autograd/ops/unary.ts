@@ -56,9 +56,9 @@ export function abs(x: Tensor): Tensor {
  * @example
  * relu(tensor([-1, 0, 2])).toArray(); // [0, 0, 2]
  */
-// y = max(x, 0)          dx = gy * [x > 0]
+// y = max(x, 0)          dx = gy * [x > 0] = gy * [y > 0], written over gy
 export function relu(x: Tensor): Tensor {
-  return unary('relu', x, k.relu, (gy) => k.reluGrad(x.data, gy));
+  return unary('relu', x, k.relu, (gy, y) => k.reluGrad(y, gy, gy));
 }
 
 /** The logistic function 1 / (1 + e^-x), elementwise, computed without overflow. */

@@ -31,7 +31,9 @@ export function channelMoments(x: Float32Array, channels: number): { mean: Float
 
 /** invStd_c = 1 / sqrt(var_c + epsilon). */
 export function inverseStd(variance: Float32Array, epsilon: number): Float32Array {
-  return variance.map((v) => 1 / Math.sqrt(v + epsilon));
+  const invStd = new Float32Array(variance.length);
+  for (let c = 0; c < variance.length; c++) invStd[c] = 1 / Math.sqrt(variance[c]! + epsilon);
+  return invStd;
 }
 
 /**
@@ -101,32 +103,58 @@ export function trainingInputGrad(
   return gx;
 }
 
-/** y = x * scale_c + shift_c: inference BN with the statistics folded into one affine map. */
-export function affine(x: Float32Array, scale: Float32Array, shift: Float32Array): Float32Array {
+/**
+ * y = x * scale_c + shift_c: inference BN with the statistics folded into one
+ * affine map; with `relu`, y = max(x * scale_c + shift_c, 0) in the same pass.
+ * `into` may be x itself. Per channel over L1-sized blocks, as normalizeTraining.
+ */
+export function affine(
+  x: Float32Array, scale: Float32Array, shift: Float32Array,
+  { relu = false, into = new Float32Array(x.length) }: { relu?: boolean; into?: Float32Array } = {},
+): Float32Array {
   const channels = scale.length;
-  const y = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i += channels) {
-    for (let c = 0; c < channels; c++) y[i + c] = x[i + c]! * scale[c]! + shift[c]!;
+  const y = into;
+  const block = blockOf(channels);
+  for (let i0 = 0; i0 < x.length; i0 += block) {
+    const i1 = Math.min(x.length, i0 + block);
+    for (let c = 0; c < channels; c++) {
+      const a = scale[c]!, b = shift[c]!;
+      if (relu) {
+        for (let i = i0 + c; i < i1; i += channels) {
+          const v = x[i]! * a + b;
+          y[i] = v > 0 ? v : 0;
+        }
+      } else {
+        for (let i = i0 + c; i < i1; i += channels) y[i] = x[i]! * a + b;
+      }
+    }
   }
   return y;
 }
 
-/** gx = gy * scale_c: the input gradient of `affine`. */
-export function affineInputGrad(gy: Float32Array, scale: Float32Array): Float32Array {
-  return affine(gy, scale, new Float32Array(scale.length));
+/** gx = gy * scale_c: the input gradient of `affine`. `into` may be gy itself. */
+export function affineInputGrad(gy: Float32Array, scale: Float32Array, into: Float32Array = new Float32Array(gy.length)): Float32Array {
+  return affine(gy, scale, new Float32Array(scale.length), { into });
 }
 
 /** Floats per block of the per-channel loops (16 KB: stays in L1 while each channel is walked). */
 const SUM_BLOCK = 4096;
 
+/** A block of whole rows (a multiple of `channels`) of about SUM_BLOCK floats. */
+function blockOf(channels: number): number {
+  return channels * Math.max(1, Math.floor(SUM_BLOCK / channels));
+}
+
 /**
  * Training-mode forward without the xHat array (the backward recomputes it):
- *   y = (x - mean) * scale + beta,   scale = gamma * invStd.
+ *   y = (x - mean) * scale + beta,   scale = gamma * invStd,
+ * or, with `relu`, y = max((x - mean) * scale + beta, 0) in the same pass
+ * (the same floats as two passes: a value that rounds to 0 gives 0 either way).
  * gamma/beta null mean 1/0.
  */
 export function normalizeTraining(
   x: Float32Array, mean: Float32Array, invStd: Float32Array,
-  gamma: Float32Array | null, beta: Float32Array | null,
+  gamma: Float32Array | null, beta: Float32Array | null, relu = false,
 ): Float32Array {
   const channels = mean.length;
   const scale = new Float64Array(channels);
@@ -136,13 +164,19 @@ export function normalizeTraining(
     shift[c] = beta ? beta[c]! : 0;
   }
   const y = new Float32Array(x.length);
-  // Per channel over L1-sized blocks, the channel's constants in registers (as trainingBackward).
-  const block = channels * Math.max(1, Math.floor(SUM_BLOCK / channels));
+  const block = blockOf(channels);
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
     for (let c = 0; c < channels; c++) {
       const mu = mean[c]!, a = scale[c]!, b = shift[c]!;
-      for (let i = i0 + c; i < i1; i += channels) y[i] = (x[i]! - mu) * a + b;
+      if (relu) {
+        for (let i = i0 + c; i < i1; i += channels) {
+          const v = (x[i]! - mu) * a + b;
+          if (v > 0) y[i] = v; // a new array is all zeros
+        }
+      } else {
+        for (let i = i0 + c; i < i1; i += channels) y[i] = (x[i]! - mu) * a + b;
+      }
     }
   }
   return y;
@@ -155,6 +189,14 @@ export interface BatchNormGrads {
   gBeta: Float32Array;
 }
 
+/** Options of `trainingBackward`. */
+export interface TrainingBackwardOptions {
+  /** The forward output of a BN fused with a ReLU: gy is first masked by [y > 0]. */
+  reluOutput?: Float32Array | null;
+  /** Where gx is written (default a new array); may be gy itself. */
+  into?: Float32Array;
+}
+
 /**
  * affineGrads and trainingInputGrad fused, with xHat = (x - mean) * invStd
  * recomputed instead of stored. With gxHat = gy * gamma:
@@ -163,26 +205,40 @@ export interface BatchNormGrads {
  *   gBeta = sum(gy),  gGamma = invStd * sum(gy * (x - mean))          (pass 1)
  *   gx = k1 * gy + k2 * (x - mean) + k0,  per channel                  (pass 2)
  *   k1 = gamma * invStd,  k2 = -gamma * invStd^2 * gGamma / m,  k0 = -gamma * invStd * gBeta / m.
+ * Behind a fused ReLU (y = max(bn, 0)) each pass reads gy * [y > 0] instead
+ * of gy: the relu's backward, without an array of its own.
  */
 export function trainingBackward(
   x: Float32Array, gy: Float32Array, mean: Float32Array, invStd: Float32Array,
   gamma: Float32Array | null, needInput: boolean,
+  { reluOutput = null, into }: TrainingBackwardOptions = {},
 ): BatchNormGrads {
   const channels = mean.length;
   const m = x.length / channels;
   const sumGy = new Float64Array(channels);
   const sumGyXc = new Float64Array(channels);
+  const y = reluOutput;
   // Per channel with the sums in registers, over L1-sized blocks of rows: about 2x faster than sum[c] += ... per element.
-  const block = channels * Math.max(1, Math.floor(SUM_BLOCK / channels));
+  const block = blockOf(channels);
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
     for (let c = 0; c < channels; c++) {
       const mu = mean[c]!;
       let s1 = 0, s2 = 0;
-      for (let i = i0 + c; i < i1; i += channels) {
-        const g = gy[i]!;
-        s1 += g;
-        s2 += g * (x[i]! - mu);
+      if (y === null) {
+        for (let i = i0 + c; i < i1; i += channels) {
+          const g = gy[i]!;
+          s1 += g;
+          s2 += g * (x[i]! - mu);
+        }
+      } else {
+        for (let i = i0 + c; i < i1; i += channels) {
+          if (y[i]! > 0) {
+            const g = gy[i]!;
+            s1 += g;
+            s2 += g * (x[i]! - mu);
+          }
+        }
       }
       sumGy[c]! += s1;
       sumGyXc[c]! += s2;
@@ -203,12 +259,16 @@ export function trainingBackward(
     k0[c] = (-g * s * sumGy[c]!) / m;
   }
   if (!needInput) return { gx: null, gGamma, gBeta };
-  const gx = new Float32Array(x.length);
+  const gx = into ?? new Float32Array(x.length);
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
     for (let c = 0; c < channels; c++) {
       const a1 = k1[c]!, a2 = k2[c]!, a0 = k0[c]!, mu = mean[c]!;
-      for (let i = i0 + c; i < i1; i += channels) gx[i] = a1 * gy[i]! + a2 * (x[i]! - mu) + a0;
+      if (y === null) {
+        for (let i = i0 + c; i < i1; i += channels) gx[i] = a1 * gy[i]! + a2 * (x[i]! - mu) + a0;
+      } else {
+        for (let i = i0 + c; i < i1; i += channels) gx[i] = a1 * (y[i]! > 0 ? gy[i]! : 0) + a2 * (x[i]! - mu) + a0;
+      }
     }
   }
   return { gx, gGamma, gBeta };
@@ -217,7 +277,7 @@ export function trainingBackward(
 /** sum_i x_ic per channel, or sum_i (x_ic - mean_c)^2 when `mean` is given; in float64, blocked as trainingBackward. */
 function channelSums(x: Float32Array, channels: number, mean: Float32Array | null): Float64Array {
   const sums = new Float64Array(channels);
-  const block = channels * Math.max(1, Math.floor(SUM_BLOCK / channels));
+  const block = blockOf(channels);
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
     for (let c = 0; c < channels; c++) {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as bn from '../../../src/tensor/kernels/batch-norm.js';
+import { reluGrad } from '../../../src/tensor/kernels/elementwise.js';
 import { expectClose, rand } from './reference.js';
 
 const CASES: [m: number, channels: number][] = [[2, 1], [7, 3], [13, 4], [31, 8], [5, 17], [97, 76]];
@@ -56,5 +57,47 @@ describe('fused batch-norm training kernels', () => {
       }
     }
     expectClose(gx!, want, 1e-5, 1e-4);
+  });
+
+  it('with a fused ReLU and gx written over gy: the floats of reluGrad, then the plain backward', () => {
+    const [m, channels] = [4099, 5]; // more than one block of rows
+    const x = rand(m * channels, 3);
+    const gamma = rand(channels, 4).map((v) => 1 + v);
+    const beta = rand(channels, 5);
+    const { mean, variance } = bn.channelMoments(x, channels);
+    const invStd = bn.inverseStd(variance, 1e-3);
+    const y = bn.normalizeTraining(x, mean, invStd, gamma, beta, true);
+    const bnOut = bn.normalizeTraining(x, mean, invStd, gamma, beta);
+    expect(y).toEqual(reluGrad(bnOut, bnOut)); // relu(bnOut): bnOut where it is > 0, else 0
+    expect(y.some((v) => v === 0) && y.some((v) => v > 0)).toBe(true);
+    const gy = rand(m * channels, 6);
+    const want = bn.trainingBackward(x, reluGrad(y, gy), mean, invStd, gamma, true);
+    const gyCopy = Float32Array.from(gy);
+    const got = bn.trainingBackward(x, gyCopy, mean, invStd, gamma, true, { reluOutput: y, into: gyCopy });
+    expect(got.gx).toBe(gyCopy);
+    expect(got.gx).toEqual(want.gx);
+    expect(got.gGamma).toEqual(want.gGamma);
+    expect(got.gBeta).toEqual(want.gBeta);
+  });
+});
+
+describe('affine (inference batch norm)', () => {
+  it('matches a plain loop, with and without relu, into a new array or in place', () => {
+    const channels = 7;
+    const x = rand(channels * 1001, 7);
+    const scale = rand(channels, 8);
+    const shift = rand(channels, 9);
+    const want = x.map((v, i) => v * scale[i % channels]! + shift[i % channels]!);
+    expect(bn.affine(x, scale, shift)).toEqual(want);
+    expect(bn.affine(x, scale, shift, { relu: true })).toEqual(want.map((v) => (v > 0 ? v : 0)));
+    const inPlace = Float32Array.from(x);
+    expect(bn.affine(inPlace, scale, shift, { into: inPlace })).toBe(inPlace);
+    expect(inPlace).toEqual(want);
+    expect(bn.affineInputGrad(x, scale)).toEqual(x.map((v, i) => v * scale[i % channels]!));
+  });
+
+  it('inverseStd is 1 / sqrt(var + eps), rounded to float32', () => {
+    const v = Float32Array.of(0, 1, 3.5);
+    expect(bn.inverseStd(v, 1e-3)).toEqual(Float32Array.from(v, (x) => 1 / Math.sqrt(x + 1e-3)));
   });
 });
