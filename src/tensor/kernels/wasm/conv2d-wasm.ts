@@ -6,27 +6,32 @@
  * is still in cache.
  *
  * One call: copy the operands into the shared memory, pack the kernel once
- * (both threads read it), run one share of the rows here and one on the
- * helper, copy the result out. How the rows are split:
+ * (both threads read it), run the rows as pieces that this thread and the
+ * helper claim as they get to them (pool.ts, runPieces), copy the result
+ * out. The pieces are cut from the shape alone, never from the thread
+ * count or timing, so which thread runs a piece never changes a bit:
  *
- *   forward       any split: every y row is computed alone.
- *   input grad    at an image boundary: col2im adds overlapping patches
+ *   forward       PIECES row ranges: every y row is computed alone.
+ *   input grad    whole images per piece: col2im adds overlapping patches
  *                 into gx, and two threads must never add into one pixel.
- *   kernel grad   a depth split fixed by the shape (not by the thread
- *                 count): gK = partial(rows 0:h) + partial(rows h:end), the
- *                 second on the helper, so 1 and 2 threads give the same bits.
+ *   kernel grad   up to KERNEL_GRAD_PIECES depth ranges, each into its own
+ *                 partial gK_i; then gK = ((gK_0 + gK_1) + gK_2) + ...
  *
- * Problems under gemmWasm's parallelFlops stay on one thread.
+ * Problems under gemmWasm's parallelFlops stay on this thread.
  */
 import type { Conv2dGeometry } from '../im2col.js';
 import { gemmWasmLimits } from './gemm-wasm.js';
-import { gemmRuntime, type GemmRuntime, type Job } from './pool.js';
+import { gemmRuntime, type GemmRuntime } from './pool.js';
 
 /** The geometry struct's i32 fields, in wasm/conv.ts' order (GEO_*). */
 const GEOMETRY_FIELDS = ['n', 'h', 'w', 'cin', 'kh', 'kw', 'cout', 'sh', 'sw', 'oh', 'ow', 'padTop', 'padLeft'] as const;
 
-/** Rows of gemmRows' register tile: the forward split is a multiple of it. */
+/** Rows of gemmRows' register tile: forward pieces are a multiple of it. */
 const MR = 4;
+/** Pieces of the forward and the input gradient (enough to balance two threads). */
+const PIECES = 8;
+/** Pieces of the kernel gradient: each adds a [q, cout] partial to sum at the end. */
+const KERNEL_GRAD_PIECES = 4;
 
 /**
  * Whether the wasm kernels can take this convolution: WebAssembly is there
@@ -57,11 +62,11 @@ export function conv2dForwardWasm(x: Float32Array, k: Float32Array, g: Conv2dGeo
   f.set(k, ko >> 2);
   X.packB(ko, q, g.cout, 0, kp);
 
-  const h = parallel ? Math.min(rows, MR * Math.round(rows / 2 / MR)) : rows;
   const [s0, s1] = rt.scratch;
-  const mine = (): void => X.convForwardRows(xo, geo, 0, h, kp, yo, c0, s0);
-  const theirs: Job = { fn: 'convForwardRows', args: [xo, geo, h, rows, kp, yo, c1, s1] };
-  runShares(rt, h < rows, theirs, mine);
+  rt.runPieces({
+    fn: 'convForwardRows', args: [xo, geo, 0, rows, kp, yo, c0, s0], helperArgs: [[6, c1], [7, s1]],
+    range: 2, total: rows, size: MR * Math.ceil(rows / PIECES / MR),
+  }, parallel);
   return f.slice(yo >> 2, (yo >> 2) + rows * g.cout);
 }
 
@@ -83,12 +88,13 @@ export function conv2dBackwardInputWasm(gy: Float32Array, k: Float32Array, g: Co
   f.fill(0, gxo >> 2, (gxo >> 2) + gxLength);
   X.packB(ko, g.cout, q, 1, ktp); // op(B) = K^T [cout, q]
 
-  // Split at an image boundary: the two shares add into disjoint images of gx.
-  const h = parallel && g.n >= 2 ? (g.n >> 1) * g.oh * g.ow : rows;
+  // Whole images per piece: two pieces never add into one pixel of gx.
+  const image = g.oh * g.ow;
   const [s0, s1] = rt.scratch;
-  const mine = (): void => X.convInputGradRows(gyo, geo, 0, h, ktp, gxo, c0, s0);
-  const theirs: Job = { fn: 'convInputGradRows', args: [gyo, geo, h, rows, ktp, gxo, c1, s1] };
-  runShares(rt, h < rows, theirs, mine);
+  rt.runPieces({
+    fn: 'convInputGradRows', args: [gyo, geo, 0, rows, ktp, gxo, c0, s0], helperArgs: [[6, c1], [7, s1]],
+    range: 2, total: rows, size: image * Math.ceil(g.n / PIECES),
+  }, parallel);
   return f.slice(gxo >> 2, (gxo >> 2) + gxLength);
 }
 
@@ -100,8 +106,12 @@ export function conv2dBackwardKernelWasm(x: Float32Array, gy: Float32Array, g: C
   const geo = mem.take(X.geometryBytes());
   const xo = mem.take(4 * x.length);
   const gyo = mem.take(4 * gy.length);
-  const gko = mem.take(4 * q * g.cout);
-  const po = mem.take(4 * q * g.cout);
+  // Pieces of whole depth blocks, each summing into its own partial.
+  const blocks = Math.ceil(rows / depth);
+  const size = depth * Math.ceil(blocks / KERNEL_GRAD_PIECES);
+  const pieces = Math.ceil(rows / size);
+  const partial = 4 * q * g.cout;
+  const gko = mem.take(pieces * partial);
   const [c0, c1] = [mem.take(4 * depth * q), mem.take(4 * depth * q)];
   const [p0, p1] = [mem.take(X.packedBBytes(depth, g.cout)), mem.take(X.packedBBytes(depth, g.cout))];
   const f = mem.commit();
@@ -109,19 +119,12 @@ export function conv2dBackwardKernelWasm(x: Float32Array, gy: Float32Array, g: C
   f.set(x, xo >> 2);
   f.set(gy, gyo >> 2);
 
-  // The depth split depends on the shape only: two block-aligned halves once
-  // there are at least two blocks, else one share.
-  const blocks = Math.ceil(rows / depth);
-  const h = blocks >= 2 ? Math.ceil(blocks / 2) * depth : rows;
   const [s0, s1] = rt.scratch;
-  const mine = (): void => X.convKernelGradRows(xo, gyo, geo, 0, h, gko, 1, c0, p0, s0);
-  const theirs: Job = { fn: 'convKernelGradRows', args: [xo, gyo, geo, h, rows, po, 1, c1, p1, s1] };
-  if (h < rows) {
-    runShares(rt, parallel, theirs, mine);
-    X.addInto(gko, po, q * g.cout);
-  } else {
-    mine();
-  }
+  rt.runPieces({
+    fn: 'convKernelGradRows', args: [xo, gyo, geo, 0, rows, gko, 1, c0, p0, s0], helperArgs: [[7, c1], [8, p1], [9, s1]],
+    range: 3, total: rows, size, out: 5, outStride: partial,
+  }, parallel);
+  for (let i = 1; i < pieces; i++) X.addInto(gko, gko + i * partial, q * g.cout);
   return f.slice(gko >> 2, (gko >> 2) + q * g.cout);
 }
 
@@ -133,16 +136,6 @@ function start(g: Conv2dGeometry, op: string) {
   const parallel = rt.threads === 2 && 2 * rows * q * g.cout >= gemmWasmLimits().parallelFlops;
   if (parallel) rt.wake(); // the helper wakes while the operands are copied in
   return { rt, X: rt.exports, rows, q, parallel };
-}
-
-/** Both shares: `theirs` on the helper when `parallel`, else here after `mine`. */
-function runShares(rt: GemmRuntime, parallel: boolean, theirs: Job, mine: () => void): void {
-  if (parallel) {
-    rt.split(theirs, mine);
-  } else {
-    mine();
-    rt.run(theirs);
-  }
 }
 
 function writeGeometry(rt: GemmRuntime, at: number, g: Conv2dGeometry): void {

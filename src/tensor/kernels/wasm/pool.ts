@@ -10,6 +10,11 @@
  *   Atomics.wait(done) until done = seq <-
  *   copy C out
  *
+ * That is split(), used by gemmWasm. runPieces() (the convolutions) instead
+ * cuts the work into pieces that both threads claim from a shared counter:
+ * the main thread never waits for a helper that is slow to wake (or has no
+ * core to run on), only for pieces the helper is in the middle of.
+ *
  * Everything is synchronous for the caller. Node lets the main thread block
  * in Atomics.wait, and the helper never touches JavaScript memory, only the
  * shared WebAssembly.Memory. The worker is unref'd: it never keeps the
@@ -22,7 +27,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { GEMM_WASM_BASE64 } from './gemm-wasm-bytes.js';
 import {
-  ARG_COUNT, CONTROL_INTS, JOB_FUNCTIONS, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
+  ARG_COUNT, CONTROL_INTS, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
 } from './worker.js';
 
 /** The module's exports (wasm/gemm.ts); pointers are byte offsets into the shared memory. */
@@ -71,6 +76,23 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 /** gemmRows' arguments, in order. */
 export type GemmRowsArgs = Parameters<GemmExports['gemmRows']>;
 
+/**
+ * Work cut into pieces for runPieces: piece i calls fn(args) with
+ * args[range], args[range + 1] = [i*size, min(total, (i+1)*size)), and, if
+ * `out` is given, args[out] + i*outStride (a separate output per piece).
+ */
+export interface PieceJob {
+  fn: (typeof JOB_FUNCTIONS)[number];
+  args: number[];
+  range: number;
+  total: number;
+  size: number;
+  out?: number;
+  outStride?: number;
+  /** Arguments the helper thread replaces with its own (its scratch buffers): [index, value] pairs. */
+  helperArgs?: [number, number][];
+}
+
 /** A share of work for one thread: an export of the module and its arguments. */
 export type Job = { [F in (typeof JOB_FUNCTIONS)[number]]: { fn: F; args: Parameters<GemmExports[F]> } }[(typeof JOB_FUNCTIONS)[number]];
 
@@ -101,6 +123,8 @@ export class GemmRuntime {
   private readonly buffers = new WeakSet<object>();
   private helper: Helper | null = null;
   threads: 1 | 2;
+  /** Tests set this false to leave every piece of a runPieces job to the helper. */
+  mainTakesPieces = true;
 
   constructor(api: WasmApi, private readonly module: WasmModule) {
     this.memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
@@ -183,6 +207,74 @@ export class GemmRuntime {
     (this.exports[job.fn] as (...args: number[]) => void)(...job.args);
   }
 
+  /** Runs piece i of a PieceJob on this thread. */
+  runPiece(job: PieceJob, i: number): void {
+    const args = job.args.slice();
+    args[job.range] = i * job.size;
+    args[job.range + 1] = Math.min(job.total, (i + 1) * job.size);
+    if (job.out !== undefined) args[job.out] = job.args[job.out]! + i * (job.outStride ?? 0);
+    (this.exports[job.fn] as (...a: number[]) => void)(...args);
+  }
+
+  /**
+   * Runs every piece of `job`: on this thread and, when `parallel` and the
+   * helper is ready, on the helper too, each piece claimed by whichever
+   * thread gets to it first. Returns once all pieces are done. Which thread
+   * runs a piece never changes its result, so the caller decides the pieces
+   * (and how their results combine) from the shape alone.
+   */
+  runPieces(job: PieceJob, parallel: boolean): void {
+    const pieces = Math.ceil(job.total / job.size);
+    if (pieces > 0xfff0) throw new Error(`runPieces: ${pieces} pieces, at most ${0xfff0}`);
+    if (parallel && this.threads === 2 && this.helper === null) void this.startHelper();
+    const h = this.helper;
+    if (!parallel || pieces < 2 || this.threads < 2 || h === null || Atomics.load(h.ctl, SLOT.ready) !== 1) {
+      for (let i = 0; i < pieces; i++) this.runPiece(job, i);
+      return;
+    }
+    const ctl = h.ctl;
+    ctl[SLOT.mode] = 1;
+    ctl[SLOT.fn] = JOB_FUNCTIONS.indexOf(job.fn);
+    for (let i = 0; i < ARG_COUNT; i++) ctl[SLOT.args + i] = job.args[i] ?? 0;
+    ctl[SLOT.range] = job.range;
+    ctl[SLOT.total] = job.total;
+    ctl[SLOT.size] = job.size;
+    ctl[SLOT.out] = job.out ?? -1;
+    ctl[SLOT.outStride] = job.outStride ?? 0;
+    const overrides = job.helperArgs ?? [];
+    if (overrides.length > MAX_OVERRIDES) throw new Error(`runPieces: at most ${MAX_OVERRIDES} helper arguments, got ${overrides.length}`);
+    ctl[SLOT.overrideCount] = overrides.length;
+    overrides.forEach(([index, value], j) => {
+      ctl[SLOT.overrides + 2 * j] = index;
+      ctl[SLOT.overrides + 2 * j + 1] = value;
+    });
+    const seq = (h.seq = (h.seq + 1) | 0);
+    const id = seq & 0x7fff;
+    Atomics.store(ctl, SLOT.claim, id << 16);
+    Atomics.store(ctl, SLOT.seq, seq);
+    Atomics.notify(ctl, SLOT.seq);
+    let failure: unknown = null;
+    try {
+      if (this.mainTakesPieces) {
+        for (let i; (i = claimPiece(ctl, id, pieces)) >= 0;) this.runPiece(job, i);
+      } else {
+        for (let c; ((c = Atomics.load(ctl, SLOT.claim)) & 0xffff) < pieces;) Atomics.wait(ctl, SLOT.claim, c, 1);
+      }
+    } catch (e) {
+      failure = e;
+      Atomics.store(ctl, SLOT.claim, (id << 16) | 0xffff); // no more pieces for the helper either
+    }
+    // Wait only for pieces the helper is running now.
+    pollWhileActive(ctl, POLL_MAIN_MS);
+    for (let a; (a = Atomics.load(ctl, SLOT.active)) !== 0;) Atomics.wait(ctl, SLOT.active, a);
+    if (failure !== null) throw failure;
+    if (Atomics.load(ctl, SLOT.status) !== 0) {
+      Atomics.store(ctl, SLOT.status, 0);
+      const msg = receiveMessageOnPort(h.port)?.message;
+      throw new Error(`${job.fn}: the helper thread failed: ${String(msg)}`);
+    }
+  }
+
   /**
    * Runs the job `theirs` on the helper thread while `mine()` runs here, and
    * returns when both are done. Without a ready helper (threads = 1, still
@@ -197,9 +289,11 @@ export class GemmRuntime {
       this.run(theirs);
       return 1;
     }
+    h.ctl[SLOT.mode] = 0;
     h.ctl[SLOT.fn] = JOB_FUNCTIONS.indexOf(theirs.fn);
     for (let i = 0; i < ARG_COUNT; i++) h.ctl[SLOT.args + i] = theirs.args[i] ?? 0;
     const job = (h.seq = (h.seq + 1) | 0);
+    Atomics.store(h.ctl, SLOT.claim, (job & 0x7fff) << 16); // the helper claims its share as piece 0
     Atomics.store(h.ctl, SLOT.seq, job);
     Atomics.notify(h.ctl, SLOT.seq);
     let failure: unknown = null;
@@ -220,6 +314,24 @@ export class GemmRuntime {
       throw new Error(`gemmWasm: the helper thread failed: ${String(msg)}`);
     }
     return 2;
+  }
+}
+
+/** The next unclaimed piece of job `id`, or -1 when none is left. */
+function claimPiece(ctl: Int32Array, id: number, pieces: number): number {
+  for (;;) {
+    const c = Atomics.load(ctl, SLOT.claim);
+    const i = c & 0xffff;
+    if (c >>> 16 !== id || i >= pieces) return -1;
+    if (Atomics.compareExchange(ctl, SLOT.claim, c, c + 1) === c) return i;
+  }
+}
+
+/** Polls while the helper runs a piece, for at most `ms`. */
+function pollWhileActive(ctl: Int32Array, ms: number): void {
+  const end = performance.now() + ms;
+  for (let i = 1; Atomics.load(ctl, SLOT.active) !== 0; i++) {
+    if ((i & 255) === 0 && performance.now() > end) return;
   }
 }
 

@@ -21,6 +21,19 @@
  *   - the main thread polls for up to POLL_MAIN_MS for the helper to finish.
  * pool.ts owns the protocol; the constants are passed in so they are written
  * down once.
+ *
+ * A job comes in one of two modes:
+ *   split   (gemmWasm) the helper runs its one share and publishes done;
+ *           the main thread waits for it. The share is claimed like a
+ *           piece (below), so a helper that read a stale job runs nothing.
+ *   pieces  (the convolutions) the work is cut into pieces that both threads
+ *           claim from a shared counter (claim = job id << 16 | next piece,
+ *           taken with compareExchange). The main thread never waits for a
+ *           helper that has not started: it takes the pieces itself, and
+ *           only waits for pieces the helper is running (active > 0). A
+ *           helper that wakes late, even after the main thread has posted
+ *           the next job, finds the counter exhausted or carrying another
+ *           job id, and claims nothing.
  */
 
 /** Control block slots (Int32Array over a SharedArrayBuffer). */
@@ -37,9 +50,30 @@ export const SLOT = {
   jobs: 4,
   /** Which export the job runs: an index into JOB_FUNCTIONS. */
   fn: 5,
+  /** 0: split mode, 1: pieces mode. */
+  mode: 6,
+  /** Pieces mode: the claim counter (job id << 16 | next piece). */
+  claim: 7,
+  /** Pieces mode: helpers running a piece of the current job. */
+  active: 8,
+  /** Pieces mode: args[range], args[range + 1] get each piece's [start, end). */
+  range: 9,
+  /** Pieces mode: the range [0, total) is cut into pieces of `size`. */
+  total: 10,
+  size: 11,
+  /** Pieces mode: if out >= 0, piece i gets args[out] + i * outStride. */
+  out: 12,
+  outStride: 13,
+  /** Pieces mode: how many (index, value) pairs follow at `overrides`. */
+  overrideCount: 14,
+  /** Pieces mode: args the helper replaces with its own (its scratch buffers), as index, value pairs. */
+  overrides: 16,
   /** The job's arguments (up to ARG_COUNT; unused ones are ignored). */
-  args: 8,
+  args: 24,
 } as const;
+
+/** The most (index, value) pairs a pieces job may override on the helper. */
+export const MAX_OVERRIDES = 4;
 
 /** The module exports a job can run on the helper (wasm/gemm.ts, wasm/conv.ts). */
 export const JOB_FUNCTIONS = ['gemmRows', 'convForwardRows', 'convInputGradRows', 'convKernelGradRows'] as const;
@@ -78,6 +112,41 @@ function poll(seen, ms) {
   }
 }
 
+// The next unclaimed piece of job id, or -1 when there is none (or another job is posted).
+function claim(id, pieces) {
+  for (;;) {
+    const c = Atomics.load(ctl, slot.claim);
+    const i = c & 0xffff;
+    if ((c >>> 16) !== id || i >= pieces) return -1;
+    if (Atomics.compareExchange(ctl, slot.claim, c, c + 1) === c) return i;
+  }
+}
+
+// Claims and runs pieces of job id until none is left. The arguments were
+// read before active was raised; if they belong to a newer job, claim() fails.
+function runPieces(id) {
+  const fn = fns[ctl[slot.fn]];
+  const range = ctl[slot.range], total = ctl[slot.total], size = ctl[slot.size];
+  const out = ctl[slot.out], outStride = ctl[slot.outStride], outBase = out >= 0 ? args[out] : 0;
+  for (let j = 0; j < ctl[slot.overrideCount]; j++) args[ctl[slot.overrides + 2 * j]] = ctl[slot.overrides + 2 * j + 1];
+  Atomics.add(ctl, slot.active, 1);
+  try {
+    for (let i; (i = claim(id, Math.ceil(total / size))) >= 0;) {
+      args[range] = i * size;
+      args[range + 1] = Math.min(total, (i + 1) * size);
+      if (out >= 0) args[out] = outBase + i * outStride;
+      fn(...args);
+      Atomics.add(ctl, slot.jobs, 1);
+    }
+  } catch (e) {
+    port.postMessage(String(e && e.stack || e));
+    Atomics.store(ctl, slot.status, 1);
+  } finally {
+    Atomics.sub(ctl, slot.active, 1);
+    Atomics.notify(ctl, slot.active);
+  }
+}
+
 const args = new Array(argCount);
 let seen = 0;
 while (fns !== null) {
@@ -89,6 +158,13 @@ while (fns !== null) {
   const job = Atomics.load(ctl, slot.seq);
   seen = job;
   for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
+  if (ctl[slot.mode] === 1) {
+    runPieces(job & 0x7fff);
+    continue;
+  }
+  // A split share is piece 0 of a one-piece job: a stale read (the main
+  // thread already posting a newer job) fails to claim it.
+  if (claim(job & 0x7fff, 1) < 0) continue;
   let status = 0;
   try {
     fns[ctl[slot.fn]](...args);
