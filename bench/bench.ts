@@ -14,7 +14,9 @@
  * What it measures, each as median (min-max) over repeated samples after a
  * warm-up:
  *   - GEMM GFLOP/s: square 64..1024, and the forward im2col GEMMs of six
- *     lesson-network layers (M = batch*oh*ow, K = 9*cin, N = cout);
+ *     lesson-network layers (M = batch*oh*ow, K = 9*cin, N = cout); square
+ *     256 and 1024 also in plain TypeScript (gemmJs) and on one WebAssembly
+ *     thread, the single-core figures (TF.js runs its usual matMul there);
  *   - conv2d [64,28,28,16] -> 32, 3x3 SAME: forward, input gradient and
  *     kernel gradient GFLOP/s (2*N*H*W*Cin*Cout*9 FLOPs each);
  *   - batch norm training forward + backward on [64,14,14,20], GB/s at a

@@ -9,9 +9,16 @@ import type { TimingOptions } from './timing.js';
 export type Engine = 'normgrad' | 'tfjs-cpu' | 'tfjs-wasm';
 export type Unit = 'GFLOP/s' | 'GB/s' | 'ms';
 export type Shape4 = [number, number, number, number];
+/**
+ * normgrad's GEMM in a row: the default (WebAssembly SIMD on both cores),
+ * plain TypeScript (gemmJs, one core), or WebAssembly on one thread. TF.js
+ * runs its own matMul in every case: its cpu backend is plain JavaScript
+ * (gemmJs' peer), its wasm backend SIMD on one thread.
+ */
+export type GemmImpl = 'default' | 'js' | 'wasm-1-thread';
 
 export type CaseSpec =
-  | { kind: 'gemm'; m: number; k: number; n: number }
+  | { kind: 'gemm'; m: number; k: number; n: number; impl?: GemmImpl }
   | { kind: 'conv-forward' | 'conv-input-grad' | 'conv-kernel-grad'; input: Shape4; kernel: Shape4 }
   | { kind: 'bn-train'; shape: Shape4 }
   | { kind: 'train-step' | 'inference' | 'inference-folded'; batch: number };
@@ -29,6 +36,8 @@ export interface BenchCase {
 export interface BenchSizes {
   /** Square GEMMs n x n x n. */
   squares: number[];
+  /** Square GEMMs also timed in plain TypeScript and on one WebAssembly thread. */
+  singleCoreSquares: number[];
   /** 1-based conv layers of the lesson network whose forward im2col GEMM is timed. */
   gemmLayers: number[];
   /** conv2d input [n,h,w,cin] and output channels, 3x3 SAME. */
@@ -41,6 +50,7 @@ export interface BenchSizes {
 
 export const FULL_SIZES: BenchSizes = {
   squares: [64, 256, 512, 1024],
+  singleCoreSquares: [256, 1024],
   gemmLayers: [1, 2, 5, 8, 11, 19],
   conv: { input: [64, 28, 28, 16], cout: 32 },
   bn: [64, 14, 14, 20],
@@ -50,6 +60,7 @@ export const FULL_SIZES: BenchSizes = {
 /** For the smoke test: everything runs, nothing takes time. */
 export const TINY_SIZES: BenchSizes = {
   squares: [8, 19],
+  singleCoreSquares: [19],
   gemmLayers: [1, 2, 19],
   conv: { input: [2, 6, 6, 3], cout: 5 },
   bn: [2, 3, 3, 4],
@@ -74,6 +85,16 @@ export function buildCases(sizes: BenchSizes, shapes: NetworkShapes): BenchCase[
   const cases: BenchCase[] = [];
   for (const n of sizes.squares) {
     cases.push({ id: `gemm-${n}`, label: `GEMM ${n}×${n}×${n}`, spec: { kind: 'gemm', m: n, k: n, n }, work: 2 * n * n * n, units: ['GFLOP/s'] });
+  }
+  for (const n of sizes.singleCoreSquares) {
+    cases.push({
+      id: `gemm-js-${n}`, label: `GEMM ${n}×${n}×${n}, plain TypeScript (gemmJs), 1 core`,
+      spec: { kind: 'gemm', m: n, k: n, n, impl: 'js' }, work: 2 * n * n * n, units: ['GFLOP/s'],
+    });
+    cases.push({
+      id: `gemm-wasm1-${n}`, label: `GEMM ${n}×${n}×${n}, WebAssembly SIMD, 1 thread`,
+      spec: { kind: 'gemm', m: n, k: n, n, impl: 'wasm-1-thread' }, work: 2 * n * n * n, units: ['GFLOP/s'],
+    });
   }
   for (const index of sizes.gemmLayers) {
     const conv = shapes.convs[index - 1];

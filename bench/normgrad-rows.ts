@@ -7,7 +7,8 @@ import {
   Adam, foldBatchNorm, backward, batchNormTraining, Conv2d, noGrad, sigmoidCrossEntropyWithLogits, Tensor, type Sequential,
 } from '../src/index.js';
 import { conv2dBackwardInput, conv2dBackwardKernel, conv2dForward, conv2dGeometry } from '../src/tensor/kernels/conv2d.js';
-import { gemm } from '../src/tensor/kernels/gemm.js';
+import { gemm, gemmJs } from '../src/tensor/kernels/gemm.js';
+import { gemmThreads, gemmWasm, setGemmThreads } from '../src/tensor/kernels/wasm/gemm-wasm.js';
 import { caseInputs, caseTiming, type BenchCase } from './cases.js';
 import { measure, type Stat, type TimingOptions } from './timing.js';
 
@@ -52,6 +53,18 @@ function callFor(c: BenchCase, lesson: Lesson, train: () => void): () => void {
     case 'gemm': {
       const { a, b } = caseInputs(spec);
       const out = new Float32Array(spec.m * spec.n);
+      if (spec.impl === 'js') return () => gemmJs(a!, b!, out, spec.m, spec.k, spec.n);
+      if (spec.impl === 'wasm-1-thread') {
+        return () => {
+          const threads = gemmThreads();
+          setGemmThreads(1);
+          try {
+            gemmWasm(a!, b!, out, spec.m, spec.k, spec.n);
+          } finally {
+            setGemmThreads(threads);
+          }
+        };
+      }
       return () => gemm(a!, b!, out, spec.m, spec.k, spec.n);
     }
     case 'conv-forward':
