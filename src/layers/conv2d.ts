@@ -51,8 +51,8 @@ export class Conv2d extends KernelLayer {
     this.buildWeights([...this.kernelSize, inputShape[3]!, this.filters]);
   }
 
-  protected forward(x: Tensor): Tensor {
+  protected linear(x: Tensor): Tensor {
     checkRank(this.name, x, [4]);
-    return this.addBias(conv2d(x, this.kernel!, { strides: this.opts.strides ?? 1, padding: this.opts.padding ?? 'valid' }));
+    return conv2d(x, this.kernel!, { strides: this.opts.strides ?? 1, padding: this.opts.padding ?? 'valid' });
   }
 }

@@ -34,11 +34,11 @@ export class Dense extends KernelLayer {
     this.buildWeights([inputShape[1]!, this.units]);
   }
 
-  protected forward(x: Tensor): Tensor {
+  protected linear(x: Tensor): Tensor {
     checkRank(this.name, x, [2], ' (add a Flatten first)');
     if (x.shape[1] !== this.kernel!.shape[0]) {
       throw new Error(`${this.name}: input ${formatShape(x.shape)} has ${x.shape[1]} features but the layer was built for ${this.kernel!.shape[0]}`);
     }
-    return this.addBias(matmul(x, this.kernel!));
+    return matmul(x, this.kernel!);
   }
 }

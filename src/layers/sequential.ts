@@ -7,6 +7,8 @@ import { add } from '../autograd/ops/arithmetic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ReLU } from './activations.js';
 import { BatchNorm } from './batch-norm.js';
+import { Conv2d } from './conv2d.js';
+import { Dense } from './dense.js';
 import { Layer } from './layer.js';
 
 /**
@@ -58,7 +60,7 @@ export class Sequential extends Layer {
       const layers = this.layers;
       for (let i = 0; i < layers.length; i++) {
         const layer = layers[i]!;
-        if (layer instanceof BatchNorm && isPlainRelu(layers[i + 1])) {
+        if (fusesRelu(layer) && isExactly(layers[i + 1], ReLU)) {
           y = layer.callThenRelu(y, { isTraining }); // one op, the same numbers as the two layers
           i++;
         } else {
@@ -115,7 +117,12 @@ export class Sequential extends Layer {
   }
 }
 
-/** A ReLU layer itself, not a subclass that might change what it computes. */
-function isPlainRelu(layer: Layer | undefined): boolean {
-  return layer !== undefined && Object.getPrototypeOf(layer) === ReLU.prototype;
+/** `layer` is of class `cls` itself, not a subclass that might change what it computes. */
+function isExactly(layer: Layer | undefined, cls: abstract new (...args: never[]) => Layer): boolean {
+  return layer !== undefined && Object.getPrototypeOf(layer) === cls.prototype;
+}
+
+/** A layer that can apply a following ReLU inside its own op (BatchNorm, Dense, Conv2d). */
+function fusesRelu(layer: Layer): layer is BatchNorm | Dense | Conv2d {
+  return isExactly(layer, BatchNorm) || isExactly(layer, Dense) || isExactly(layer, Conv2d);
 }

@@ -1,9 +1,10 @@
-import { add } from '../autograd/ops/arithmetic.js';
+import { biasAdd } from '../autograd/ops/bias-add.js';
+import { relu } from '../autograd/ops/unary.js';
 import { zeros } from '../tensor/create.js';
 import type { Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fansOf, glorotUniform, hashName, type Initializer } from './initializers.js';
-import { Layer, type Regularizer } from './layer.js';
+import { Layer, type CallOptions, type Regularizer } from './layer.js';
 
 /** Options shared by the layers that own a kernel (Dense, Conv2d). */
 export interface KernelOptions {
@@ -40,9 +41,23 @@ export abstract class KernelLayer extends Layer {
     if (this.kernelOptions.useBias ?? true) this.bias = zeros([kernelShape[kernelShape.length - 1]!]).requireGrad();
   }
 
-  /** y + bias, when the layer has one. */
-  protected addBias(y: Tensor): Tensor {
-    return this.bias ? add(y, this.bias) : y;
+  /** The layer without its bias: x W (Dense) or conv2d(x, W) (Conv2d). */
+  protected abstract linear(x: Tensor): Tensor;
+
+  /** y = linear(x) + bias (when the layer has one). */
+  protected forward(x: Tensor): Tensor {
+    const y = this.linear(x);
+    return this.bias ? biasAdd(y, this.bias) : y;
+  }
+
+  /**
+   * relu(this.call(x, opts)), the ReLU fused into the bias add (the same
+   * floats). Sequential calls it for a Dense or Conv2d directly followed by a ReLU.
+   */
+  callThenRelu(x: Tensor, opts: CallOptions): Tensor {
+    this.prepareCall(x, opts);
+    const y = this.linear(x);
+    return this.bias ? biasAdd(y, this.bias, { relu: true }) : relu(y);
   }
 
   override weights(): Map<string, Tensor> {

@@ -1,6 +1,6 @@
 /**
  * Batch norm with the ReLU fused in (batchNormTraining / batchNormInference
- * with { relu: true }, and Sequential's BatchNorm -> ReLU fusion). The fused
+ * with { relu: true }, and Sequential's BatchNorm/Dense/Conv2d -> ReLU fusion). The fused
  * op must give exactly the floats of relu(bn(x)), gradients included (the
  * MNIST results depend on it), and pass a finite-difference gradcheck
  * (eps 1e-3, atol 1e-3, rtol 1e-2) with no normalized value near the kink.
@@ -102,7 +102,7 @@ describe('batchNormInference with relu', () => {
   });
 });
 
-describe('Sequential fuses BatchNorm -> ReLU', () => {
+describe('Sequential fuses a ReLU into the layer before it', () => {
   const layers = (): (Conv2d | BatchNorm | ReLU | Flatten | Dense)[] => [
     new Conv2d(4, 3, { padding: 'same', useBias: false, kernelInitializer: undefined }), new BatchNorm(), new ReLU(),
     new Flatten(), new Dense(5, { useBias: false }), new BatchNorm(), new ReLU(), new Dense(2),
@@ -130,6 +130,24 @@ describe('Sequential fuses BatchNorm -> ReLU', () => {
       expect([...model.buffers().values()].map((t) => t.data)).toEqual(copy.flatMap((l) => [...l.buffers().values()].map((t) => t.data)));
     }
     expect(model.call(x, { isTraining: true }).gradFn!.inputs[0]!.gradFn!.inputs[0]!.gradFn!.op).toBe('batchNormRelu');
+  });
+
+  it('Conv2d/Dense (with or without bias) -> ReLU: the same outputs and gradients as the layers one by one', () => {
+    const make = (): (Conv2d | ReLU | Flatten | Dense)[] => [
+      new Conv2d(3, 3, { padding: 'same' }), new ReLU(), new Conv2d(4, 2, { useBias: false }), new ReLU(),
+      new Flatten(), new Dense(6), new ReLU(), new Dense(2),
+    ];
+    const x = randomTensor([3, 5, 5, 2], 10);
+    const model = new Sequential(make());
+    const copy = make();
+    new Sequential(copy);
+    const a = model.call(x, { isTraining: true });
+    expect(a.data).toEqual(unfused(copy, x, true).data);
+    expect(a.gradFn!.inputs[0]!.gradFn!.inputs[0]!.gradFn!.op).toBe('biasAddRelu'); // dense2 <- matmul <- dense1 + relu
+    const ga = gradsOf(model.parameters(), () => weightedSum(model.call(x, { isTraining: true }), 2));
+    const gb = gradsOf(copy.flatMap((l) => l.parameters()), () => weightedSum(unfused(copy, x, true), 2));
+    expect(ga.length).toBe(7); // conv1 kernel+bias, conv2 kernel, dense1 and dense2 kernel+bias
+    ga.forEach((g, i) => expect(g, `parameter ${i}`).toEqual(gb[i]));
   });
 
   it('a ReLU subclass is called, not fused; a stateless layer counts as built', () => {

@@ -85,6 +85,33 @@ export function broadcastBinary(
   return out;
 }
 
+/**
+ * y[r, c] = x[r, c] + bias[c], x viewed as [rows, channels]: a layer's bias,
+ * the same floats as broadcastBinary's add without a call per element; with
+ * `relu`, max(x + bias, 0) in the same pass. Per channel over L1-sized
+ * blocks of rows (as the batch-norm kernels).
+ */
+export function addBias(x: Float32Array, bias: Float32Array, relu = false): Float32Array {
+  const channels = bias.length;
+  const y = new Float32Array(x.length);
+  const block = channels * Math.max(1, Math.floor(4096 / channels));
+  for (let i0 = 0; i0 < x.length; i0 += block) {
+    const i1 = Math.min(x.length, i0 + block);
+    for (let c = 0; c < channels; c++) {
+      const b = bias[c]!;
+      if (relu) {
+        for (let i = i0 + c; i < i1; i += channels) {
+          const v = x[i]! + b;
+          if (v > 0) y[i] = v; // a new array is all zeros
+        }
+      } else {
+        for (let i = i0 + c; i < i1; i += channels) y[i] = x[i]! + b;
+      }
+    }
+  }
+  return y;
+}
+
 // Activations get explicit loops: they run on every layer of a network.
 
 /** y = max(x, 0). A new Float32Array is all zeros, so only the positive entries are written (~20% faster). */

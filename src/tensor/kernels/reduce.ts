@@ -80,6 +80,26 @@ export function sum(x: Float32Array, shape: Shape, axes: readonly number[]): Flo
   return Float32Array.from(acc);
 }
 
+/**
+ * sum_r x[r, c] for x viewed as [rows, channels] (a bias gradient), in
+ * float64 with rows added in order: the same floats as `sum` over every axis
+ * but the last. Per channel over blocks of rows, each channel's running sum
+ * in a register and carried from block to block.
+ */
+export function sumRows(x: Float32Array, channels: number): Float32Array {
+  const acc = new Float64Array(channels);
+  const block = channels * Math.max(1, Math.floor(4096 / channels));
+  for (let i0 = 0; i0 < x.length; i0 += block) {
+    const i1 = Math.min(x.length, i0 + block);
+    for (let c = 0; c < channels; c++) {
+      let s = acc[c]!;
+      for (let i = i0 + c; i < i1; i += channels) s += x[i]!;
+      acc[c] = s;
+    }
+  }
+  return Float32Array.from(acc);
+}
+
 /** Max (or min with `sign = -1`) over `axes`. */
 export function extreme(x: Float32Array, shape: Shape, axes: readonly number[], sign: 1 | -1): Float32Array {
   const out = new Float32Array(outSize(shape, axes)).fill(-Infinity * sign);
