@@ -16,7 +16,8 @@ import { isGradEnabled, record } from '../graph.js';
 function checkChannels(op: string, x: Tensor, named: Record<string, Tensor | null>): number {
   if (x.rank < 1) throw new Error(`${op}: input must have a channel axis, got ${formatShape(x.shape)}`);
   const channels = x.shape[x.rank - 1]!;
-  for (const [name, t] of Object.entries(named)) {
+  for (const name in named) {
+    const t = named[name];
     if (t && (t.rank !== 1 || t.shape[0] !== channels)) {
       throw new Error(`${op}: ${name} ${formatShape(t.shape)} must be [${channels}] for input ${formatShape(x.shape)}`);
     }

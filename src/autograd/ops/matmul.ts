@@ -28,11 +28,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (!(a instanceof Tensor) || !(b instanceof Tensor)) {
     throw new Error(`matmul: expected two Tensors, got ${typeName(a)} and ${typeName(b)}`);
   }
-  const where = `matmul: ${formatShape(a.shape)} x ${formatShape(b.shape)}`;
-  if (a.rank < 2 || b.rank < 2) throw new Error(`${where}: both inputs need rank >= 2 ([..., rows, columns])`);
+  // The error prefix, built only when an error is thrown.
+  const where = (): string => `matmul: ${formatShape(a.shape)} x ${formatShape(b.shape)}`;
+  if (a.rank < 2 || b.rank < 2) throw new Error(`${where()}: both inputs need rank >= 2 ([..., rows, columns])`);
   const [m, k] = a.shape.slice(-2) as [number, number];
   const [k2, n] = b.shape.slice(-2) as [number, number];
-  if (k !== k2) throw new Error(`${where}: inner dimensions ${k} and ${k2} differ`);
+  if (k !== k2) throw new Error(`${where()}: inner dimensions ${k} and ${k2} differ`);
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const batch = broadcastBatch(where, aBatch, bBatch);
@@ -80,14 +81,14 @@ function slice(data: Float32Array, i: number, size: number): Float32Array {
 }
 
 /** Broadcast batch shape: aligned on the right, sizes equal or 1. */
-function broadcastBatch(where: string, a: Shape, b: Shape): number[] {
+function broadcastBatch(where: () => string, a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${where}: batch dimensions ${formatShape(a)} and ${formatShape(b)} do not broadcast`);
+      throw new Error(`${where()}: batch dimensions ${formatShape(a)} and ${formatShape(b)} do not broadcast`);
     }
     out.push(da === 1 ? db : da);
   }
