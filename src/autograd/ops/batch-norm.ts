@@ -69,11 +69,11 @@ export function batchNormTraining(
   const y = bn.normalizeTraining(x.data, mean, invStd, gamma?.data ?? null, beta?.data ?? null, relu);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   // gx = invStd/m * (m*gxHat - sum(gxHat) - xHat*sum(gxHat*xHat)), gxHat = gy*gamma (gy*[y > 0] first with relu);
-  // xHat recomputed from x, mean, invStd; gx written over gy.
+  // xHat (and the relu mask) recomputed from x and the forward's mean, invStd, gamma, beta; gx written over gy.
+  const g = gamma ? Float32Array.from(gamma.data) : null; // as used by this forward, even if changed before backward
+  const b = beta ? Float32Array.from(beta.data) : null;
   const out = record(relu ? 'batchNormRelu' : 'batchNorm', y, x.shape, inputs, (gy) => {
-    const { gx, gGamma, gBeta } = bn.trainingBackward(x.data, gy, mean, invStd, gamma?.data ?? null, x.requiresGrad, {
-      reluOutput: relu ? y : null, into: gy,
-    });
+    const { gx, gGamma, gBeta } = bn.trainingBackward(x.data, gy, mean, invStd, g, x.requiresGrad, { relu, beta: b, into: gy });
     return [gx, ...(gamma ? [gGamma] : []), ...(beta ? [gBeta] : [])];
   });
   return { y: out, mean, variance, count: m };

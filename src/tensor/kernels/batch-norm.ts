@@ -145,6 +145,13 @@ function blockOf(channels: number): number {
   return channels * Math.max(1, Math.floor(SUM_BLOCK / channels));
 }
 
+/** scale_c = gamma_c * invStd_c in float64 (gamma null means 1): the forward and the backward's ReLU mask must agree on it to the bit. */
+function trainingScale(gamma: Float32Array | null, invStd: Float32Array): Float64Array {
+  const scale = new Float64Array(invStd.length);
+  for (let c = 0; c < invStd.length; c++) scale[c] = (gamma ? gamma[c]! : 1) * invStd[c]!;
+  return scale;
+}
+
 /**
  * Training-mode forward without the xHat array (the backward recomputes it):
  *   y = (x - mean) * scale + beta,   scale = gamma * invStd,
@@ -157,18 +164,13 @@ export function normalizeTraining(
   gamma: Float32Array | null, beta: Float32Array | null, relu = false,
 ): Float32Array {
   const channels = mean.length;
-  const scale = new Float64Array(channels);
-  const shift = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) {
-    scale[c] = (gamma ? gamma[c]! : 1) * invStd[c]!;
-    shift[c] = beta ? beta[c]! : 0;
-  }
+  const scale = trainingScale(gamma, invStd);
   const y = new Float32Array(x.length);
   const block = blockOf(channels);
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
     for (let c = 0; c < channels; c++) {
-      const mu = mean[c]!, a = scale[c]!, b = shift[c]!;
+      const mu = mean[c]!, a = scale[c]!, b = beta ? beta[c]! : 0;
       if (relu) {
         for (let i = i0 + c; i < i1; i += channels) {
           const v = (x[i]! - mu) * a + b;
@@ -191,8 +193,13 @@ export interface BatchNormGrads {
 
 /** Options of `trainingBackward`. */
 export interface TrainingBackwardOptions {
-  /** The forward output of a BN fused with a ReLU: gy is first masked by [y > 0]. */
-  reluOutput?: Float32Array | null;
+  /**
+   * The forward was normalizeTraining with `relu` (and this `beta`): gy is
+   * first zeroed, in place, where the output was cut to 0. The mask is
+   * recomputed from x in the forward's exact floats, so y is not read.
+   */
+  relu?: boolean;
+  beta?: Float32Array | null;
   /** Where gx is written (default a new array); may be gy itself. */
   into?: Float32Array;
 }
@@ -205,19 +212,20 @@ export interface TrainingBackwardOptions {
  *   gBeta = sum(gy),  gGamma = invStd * sum(gy * (x - mean))          (pass 1)
  *   gx = k1 * gy + k2 * (x - mean) + k0,  per channel                  (pass 2)
  *   k1 = gamma * invStd,  k2 = -gamma * invStd^2 * gGamma / m,  k0 = -gamma * invStd * gBeta / m.
- * Behind a fused ReLU (y = max(bn, 0)) each pass reads gy * [y > 0] instead
- * of gy: the relu's backward, without an array of its own.
+ * Behind a fused ReLU, pass 1 first sets gy = gy * [y > 0] in place (the
+ * relu's backward, without an array of its own), y = (x - mean) * k1 + beta
+ * recomputed as the forward computed it.
  */
 export function trainingBackward(
   x: Float32Array, gy: Float32Array, mean: Float32Array, invStd: Float32Array,
   gamma: Float32Array | null, needInput: boolean,
-  { reluOutput = null, into }: TrainingBackwardOptions = {},
+  { relu = false, beta = null, into }: TrainingBackwardOptions = {},
 ): BatchNormGrads {
   const channels = mean.length;
   const m = x.length / channels;
+  const k1 = trainingScale(gamma, invStd);
   const sumGy = new Float64Array(channels);
   const sumGyXc = new Float64Array(channels);
-  const y = reluOutput;
   // Per channel with the sums in registers, over L1-sized blocks of rows: about 2x faster than sum[c] += ... per element.
   const block = blockOf(channels);
   for (let i0 = 0; i0 < x.length; i0 += block) {
@@ -225,19 +233,23 @@ export function trainingBackward(
     for (let c = 0; c < channels; c++) {
       const mu = mean[c]!;
       let s1 = 0, s2 = 0;
-      if (y === null) {
+      if (relu) {
+        const a = k1[c]!, b = beta ? beta[c]! : 0;
+        for (let i = i0 + c; i < i1; i += channels) {
+          const xc = x[i]! - mu;
+          if (Math.fround(xc * a + b) > 0) {
+            const g = gy[i]!;
+            s1 += g;
+            s2 += g * xc;
+          } else {
+            gy[i] = 0;
+          }
+        }
+      } else {
         for (let i = i0 + c; i < i1; i += channels) {
           const g = gy[i]!;
           s1 += g;
           s2 += g * (x[i]! - mu);
-        }
-      } else {
-        for (let i = i0 + c; i < i1; i += channels) {
-          if (y[i]! > 0) {
-            const g = gy[i]!;
-            s1 += g;
-            s2 += g * (x[i]! - mu);
-          }
         }
       }
       sumGy[c]! += s1;
@@ -247,14 +259,12 @@ export function trainingBackward(
   const gGamma = new Float32Array(channels);
   const gBeta = new Float32Array(channels);
   const k0 = new Float64Array(channels);
-  const k1 = new Float64Array(channels);
   const k2 = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
     const s = invStd[c]!;
     const g = gamma ? gamma[c]! : 1;
     gBeta[c] = sumGy[c]!;
     gGamma[c] = s * sumGyXc[c]!;
-    k1[c] = g * s;
     k2[c] = (-g * s * s * s * sumGyXc[c]!) / m;
     k0[c] = (-g * s * sumGy[c]!) / m;
   }
@@ -264,11 +274,7 @@ export function trainingBackward(
     const i1 = Math.min(x.length, i0 + block);
     for (let c = 0; c < channels; c++) {
       const a1 = k1[c]!, a2 = k2[c]!, a0 = k0[c]!, mu = mean[c]!;
-      if (y === null) {
-        for (let i = i0 + c; i < i1; i += channels) gx[i] = a1 * gy[i]! + a2 * (x[i]! - mu) + a0;
-      } else {
-        for (let i = i0 + c; i < i1; i += channels) gx[i] = a1 * (y[i]! > 0 ? gy[i]! : 0) + a2 * (x[i]! - mu) + a0;
-      }
+      for (let i = i0 + c; i < i1; i += channels) gx[i] = a1 * gy[i]! + a2 * (x[i]! - mu) + a0;
     }
   }
   return { gx, gGamma, gBeta };

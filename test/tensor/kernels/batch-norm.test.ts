@@ -59,7 +59,7 @@ describe('fused batch-norm training kernels', () => {
     expectClose(gx!, want, 1e-5, 1e-4);
   });
 
-  it('with a fused ReLU and gx written over gy: the floats of reluGrad, then the plain backward', () => {
+  it('with a fused ReLU (mask recomputed from x) and gx written over gy: the floats of reluGrad, then the plain backward', () => {
     const [m, channels] = [4099, 5]; // more than one block of rows
     const x = rand(m * channels, 3);
     const gamma = rand(channels, 4).map((v) => 1 + v);
@@ -73,11 +73,27 @@ describe('fused batch-norm training kernels', () => {
     const gy = rand(m * channels, 6);
     const want = bn.trainingBackward(x, reluGrad(y, gy), mean, invStd, gamma, true);
     const gyCopy = Float32Array.from(gy);
-    const got = bn.trainingBackward(x, gyCopy, mean, invStd, gamma, true, { reluOutput: y, into: gyCopy });
+    const got = bn.trainingBackward(x, gyCopy, mean, invStd, gamma, true, { relu: true, beta, into: gyCopy });
     expect(got.gx).toBe(gyCopy);
     expect(got.gx).toEqual(want.gx);
     expect(got.gGamma).toEqual(want.gGamma);
     expect(got.gBeta).toEqual(want.gBeta);
+  });
+});
+
+describe('the recomputed ReLU mask', () => {
+  it('follows the stored float32 output: a value > 0 that rounds to 0 is masked', () => {
+    // scale = gamma * invStd = 2^-160 in float64: (1 - 0) * scale > 0, but it rounds to 0 in float32.
+    const x = Float32Array.of(1, -1);
+    const mean = Float32Array.of(0);
+    const invStd = Float32Array.of(2 ** -60);
+    const gamma = Float32Array.of(2 ** -100);
+    const beta = Float32Array.of(0);
+    expect(bn.normalizeTraining(x, mean, invStd, gamma, beta, true)).toEqual(Float32Array.of(0, 0));
+    const gy = Float32Array.of(1, 1);
+    const { gBeta } = bn.trainingBackward(x, gy, mean, invStd, gamma, true, { relu: true, beta, into: gy });
+    expect(gBeta[0]).toBe(0);
+    expect(gy).toEqual(Float32Array.of(0, 0));
   });
 });
 
