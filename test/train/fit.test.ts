@@ -4,7 +4,7 @@
  * losses, and flat memory over hundreds of steps.
  */
 import { describe, expect, it } from 'vitest';
-import { Random, Tensor, noGrad, sliceRows, tensor } from '../../src/index.js';
+import { Random, Tensor, noGrad, record, sliceRows, tensor } from '../../src/index.js';
 import { Adam } from '../../src/optim/adam.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { BatchNorm } from '../../src/layers/batch-norm.js';
@@ -141,6 +141,29 @@ describe('fit', () => {
     for (const t of m.stateDict().values()) expect(t.data.every(Number.isFinite)).toBe(true);
     expect(m.stateDict().get('bn1/movingMean')!.data).not.toEqual(before.get('bn1/movingMean'));
   });
+
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    it(`stops when the loss is finite but a gradient holds ${bad}, before the optimizer step`, () => {
+      // One Dense on inputs without zeros: a lone bad value in dL/dlogits stays itself (no Inf * 0 = NaN) in every gradient.
+      const m = new Sequential([new Dense(3)]);
+      const data = blobs(16, 12);
+      noGrad(() => m.call(sliceRows(data.x, 0, 2), { isTraining: false })); // built, so the state below is complete
+      const before = new Map([...m.stateDict()].map(([k, v]) => [k, Float32Array.from(v.data)]));
+      // A finite loss whose backward puts one bad value into the logits' gradient.
+      const poisoned = (_labels: Tensor, logits: Tensor): Tensor =>
+        record('poisoned', Float32Array.of(1), [], [logits], () => [Float32Array.from(logits.data, (_, i) => (i === 5 ? bad : 0))]);
+      let error: unknown;
+      try {
+        fit(m, data, { optimizer: new SGD({ learningRate: 0.01 }), loss: poisoned, batchSize: 8, steps: 1 });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(NonFiniteLossError);
+      expect((error as Error).message).toMatch(/a gradient became non-finite \(loss 1\) at step 1/);
+      expect(before.size).toBeGreaterThan(0);
+      for (const [k, t] of m.stateDict()) expect(t.data, k).toEqual(before.get(k));
+    });
+  }
 
   it('keeps memory flat over hundreds of steps (each step graph is released)', () => {
     const m = model();
