@@ -81,6 +81,51 @@ describe('fused batch-norm training kernels', () => {
   });
 });
 
+/**
+ * One channel at a time, in the kernels' blocks of rows (floor(4096 / C) rows,
+ * one float64 partial sum per block): the order the four-channel loops must reproduce.
+ */
+function blockedSums(values: (i: number, c: number) => number, n: number, channels: number): Float64Array {
+  const block = channels * Math.max(1, Math.floor(4096 / channels));
+  const sums = new Float64Array(channels);
+  for (let i0 = 0; i0 < n; i0 += block) {
+    for (let c = 0; c < channels; c++) {
+      let s = 0;
+      for (let i = i0 + c; i < Math.min(n, i0 + block); i += channels) s += values(i, c);
+      sums[c]! += s;
+    }
+  }
+  return sums;
+}
+
+describe('four channels per loop: the same floats as one channel at a time', () => {
+  for (const channels of [1, 4, 7, 8, 13, 76]) {
+    it(`${channels} channels over several blocks of rows`, () => {
+      const n = channels * 3001;
+      const x = rand(n, 50 + channels).map((v, i) => v + (i % 3));
+      const gy = rand(n, 60 + channels);
+      // +-2^40 in the first row of the first two blocks: a different grouping of the float64 adds shows in the result.
+      const blockRows = Math.floor(4096 / channels);
+      for (let c = 0; c < channels; c++) {
+        x[c] = 2 ** 40;
+        x[blockRows * channels + c] = -(2 ** 40);
+        gy[c] = 2 ** 40;
+        gy[blockRows * channels + c] = -(2 ** 40);
+      }
+      const { mean, variance } = bn.channelMoments(x, channels);
+      const wantMean = blockedSums((i) => x[i]!, n, channels).map((s) => Math.fround(s / (n / channels)));
+      expect(mean).toEqual(Float32Array.from(wantMean));
+      const wantVar = blockedSums((i, c) => (x[i]! - mean[c]!) ** 2, n, channels);
+      expect(variance).toEqual(Float32Array.from(wantVar, (s) => s / (n / channels)));
+      const invStd = bn.inverseStd(variance, 1e-3);
+      const { gBeta, gGamma } = bn.trainingBackward(x, gy, mean, invStd, null, false);
+      expect(gBeta).toEqual(Float32Array.from(blockedSums((i) => gy[i]!, n, channels)));
+      const sumGyXc = blockedSums((i, c) => gy[i]! * (x[i]! - mean[c]!), n, channels);
+      expect(gGamma).toEqual(Float32Array.from(sumGyXc, (s, c) => invStd[c]! * s));
+    });
+  }
+});
+
 describe('the recomputed ReLU mask', () => {
   it('follows the stored float32 output: a value > 0 that rounds to 0 is masked', () => {
     // scale = gamma * invStd = 2^-160 in float64: (1 - 0) * scale > 0, but it rounds to 0 in float32.
