@@ -167,17 +167,36 @@ export function normalizeTraining(
   const scale = trainingScale(gamma, invStd);
   const y = new Float32Array(x.length);
   const block = blockOf(channels);
+  const quads = channels - (channels % 4);
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
-    for (let c = 0; c < channels; c++) {
-      const mu = mean[c]!, a = scale[c]!, b = beta ? beta[c]! : 0;
-      if (relu) {
-        for (let i = i0 + c; i < i1; i += channels) {
-          const v = (x[i]! - mu) * a + b;
-          if (v > 0) y[i] = v; // a new array is all zeros
+    // Four channels per loop (as the reductions below), then the rest one by one.
+    for (let c = 0; c < quads; c += 4) {
+      const m0 = mean[c]!, m1 = mean[c + 1]!, m2 = mean[c + 2]!, m3 = mean[c + 3]!;
+      const a0 = scale[c]!, a1 = scale[c + 1]!, a2 = scale[c + 2]!, a3 = scale[c + 3]!;
+      const b0 = beta ? beta[c]! : 0, b1 = beta ? beta[c + 1]! : 0, b2 = beta ? beta[c + 2]! : 0, b3 = beta ? beta[c + 3]! : 0;
+      for (let i = i0 + c; i < i1; i += channels) {
+        const v0 = (x[i]! - m0) * a0 + b0, v1 = (x[i + 1]! - m1) * a1 + b1;
+        const v2 = (x[i + 2]! - m2) * a2 + b2, v3 = (x[i + 3]! - m3) * a3 + b3;
+        if (relu) {
+          // a new array is all zeros: write only what passes
+          if (v0 > 0) y[i] = v0;
+          if (v1 > 0) y[i + 1] = v1;
+          if (v2 > 0) y[i + 2] = v2;
+          if (v3 > 0) y[i + 3] = v3;
+        } else {
+          y[i] = v0;
+          y[i + 1] = v1;
+          y[i + 2] = v2;
+          y[i + 3] = v3;
         }
-      } else {
-        for (let i = i0 + c; i < i1; i += channels) y[i] = (x[i]! - mu) * a + b;
+      }
+    }
+    for (let c = quads; c < channels; c++) {
+      const mu = mean[c]!, a = scale[c]!, b = beta ? beta[c]! : 0;
+      for (let i = i0 + c; i < i1; i += channels) {
+        const v = (x[i]! - mu) * a + b;
+        if (!relu || v > 0) y[i] = v;
       }
     }
   }
@@ -248,9 +267,22 @@ export function trainingBackward(
   }
   if (!needInput) return { gx: null, gGamma, gBeta };
   const gx = into ?? new Float32Array(x.length);
+  const quads = channels - (channels % 4); // four channels per loop, as in pass 1
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
-    for (let c = 0; c < channels; c++) {
+    for (let c = 0; c < quads; c += 4) {
+      const p0 = k1[c]!, p1 = k1[c + 1]!, p2 = k1[c + 2]!, p3 = k1[c + 3]!;
+      const q0 = k2[c]!, q1 = k2[c + 1]!, q2 = k2[c + 2]!, q3 = k2[c + 3]!;
+      const r0 = k0[c]!, r1 = k0[c + 1]!, r2 = k0[c + 2]!, r3 = k0[c + 3]!;
+      const m0 = mean[c]!, m1 = mean[c + 1]!, m2 = mean[c + 2]!, m3 = mean[c + 3]!;
+      for (let i = i0 + c; i < i1; i += channels) {
+        gx[i] = p0 * gy[i]! + q0 * (x[i]! - m0) + r0;
+        gx[i + 1] = p1 * gy[i + 1]! + q1 * (x[i + 1]! - m1) + r1;
+        gx[i + 2] = p2 * gy[i + 2]! + q2 * (x[i + 2]! - m2) + r2;
+        gx[i + 3] = p3 * gy[i + 3]! + q3 * (x[i + 3]! - m3) + r3;
+      }
+    }
+    for (let c = quads; c < channels; c++) {
       const a1 = k1[c]!, a2 = k2[c]!, a0 = k0[c]!, mu = mean[c]!;
       for (let i = i0 + c; i < i1; i += channels) gx[i] = a1 * gy[i]! + a2 * (x[i]! - mu) + a0;
     }

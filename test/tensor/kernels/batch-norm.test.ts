@@ -98,6 +98,13 @@ function blockedSums(values: (i: number, c: number) => number, n: number, channe
   return sums;
 }
 
+/** Bit-for-bit equality, reporting the first differing index (a diff of 10^5 floats would swamp the output). */
+function expectSameFloats(actual: Float32Array, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  const at = actual.findIndex((v, i) => !Object.is(v, Math.fround(expected[i]!)));
+  expect(at, at < 0 ? '' : `index ${at}: ${actual[at]} vs ${Math.fround(expected[at]!)}`).toBe(-1);
+}
+
 describe('four channels per loop: the same floats as one channel at a time', () => {
   for (const channels of [1, 4, 7, 8, 13, 76]) {
     it(`${channels} channels over several blocks of rows`, () => {
@@ -122,6 +129,22 @@ describe('four channels per loop: the same floats as one channel at a time', () 
       expect(gBeta).toEqual(Float32Array.from(blockedSums((i) => gy[i]!, n, channels)));
       const sumGyXc = blockedSums((i, c) => gy[i]! * (x[i]! - mean[c]!), n, channels);
       expect(gGamma).toEqual(Float32Array.from(sumGyXc, (s, c) => invStd[c]! * s));
+
+      // The elementwise loops, against the formulas written per element.
+      const gamma = rand(channels, 70).map((v) => 1 + v);
+      const beta = rand(channels, 80);
+      const scale = (c: number): number => gamma[c]! * invStd[c]!;
+      const pre = x.map((v, i) => (v - mean[i % channels]!) * scale(i % channels) + beta[i % channels]!);
+      expectSameFloats(bn.normalizeTraining(x, mean, invStd, gamma, beta), pre);
+      expectSameFloats(bn.normalizeTraining(x, mean, invStd, gamma, beta, true), pre.map((v) => (v > 0 ? v : 0)));
+      const sumGy = blockedSums((i) => gy[i]!, n, channels);
+      const m = n / channels;
+      const gx = bn.trainingBackward(x, gy, mean, invStd, gamma, true).gx!;
+      expectSameFloats(gx, Array.from(gy, (g, i) => {
+        const c = i % channels, s = invStd[c]!;
+        const k2 = (-gamma[c]! * s * s * s * sumGyXc[c]!) / m, k0 = (-gamma[c]! * s * sumGy[c]!) / m;
+        return scale(c) * g + k2 * (x[i]! - mean[c]!) + k0;
+      }));
     });
   }
 });
