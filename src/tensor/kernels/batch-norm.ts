@@ -115,17 +115,33 @@ export function affine(
   const channels = scale.length;
   const y = into;
   const block = blockOf(channels);
+  const quads = channels - (channels % 4);
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
-    for (let c = 0; c < channels; c++) {
-      const a = scale[c]!, b = shift[c]!;
-      if (relu) {
-        for (let i = i0 + c; i < i1; i += channels) {
-          const v = x[i]! * a + b;
-          y[i] = v > 0 ? v : 0;
+    // Four channels per loop (as normalizeTraining), then the rest one by one.
+    for (let c = 0; c < quads; c += 4) {
+      const a0 = scale[c]!, a1 = scale[c + 1]!, a2 = scale[c + 2]!, a3 = scale[c + 3]!;
+      const b0 = shift[c]!, b1 = shift[c + 1]!, b2 = shift[c + 2]!, b3 = shift[c + 3]!;
+      for (let i = i0 + c; i < i1; i += channels) {
+        const v0 = x[i]! * a0 + b0, v1 = x[i + 1]! * a1 + b1, v2 = x[i + 2]! * a2 + b2, v3 = x[i + 3]! * a3 + b3;
+        if (relu) {
+          y[i] = v0 > 0 ? v0 : 0;
+          y[i + 1] = v1 > 0 ? v1 : 0;
+          y[i + 2] = v2 > 0 ? v2 : 0;
+          y[i + 3] = v3 > 0 ? v3 : 0;
+        } else {
+          y[i] = v0;
+          y[i + 1] = v1;
+          y[i + 2] = v2;
+          y[i + 3] = v3;
         }
-      } else {
-        for (let i = i0 + c; i < i1; i += channels) y[i] = x[i]! * a + b;
+      }
+    }
+    for (let c = quads; c < channels; c++) {
+      const a = scale[c]!, b = shift[c]!;
+      for (let i = i0 + c; i < i1; i += channels) {
+        const v = x[i]! * a + b;
+        y[i] = relu && !(v > 0) ? 0 : v;
       }
     }
   }
