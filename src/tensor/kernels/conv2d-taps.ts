@@ -37,18 +37,20 @@ export function liveTaps(g: Conv2dGeometry): LiveTaps | null {
 
 /** [first, last + 1) of the taps along one axis that read the image for some output index. */
 function liveRange(k: number, out: number, stride: number, padBefore: number, size: number): [number, number] {
-  const live = (t: number): boolean => {
-    for (let o = 0; o < out; o++) {
-      const i = o * stride - padBefore + t;
-      if (i >= 0 && i < size) return true;
-    }
-    return false;
-  };
   let first = 0;
-  while (first < k - 1 && !live(first)) first++;
+  while (first < k - 1 && !isLive(first, out, stride, padBefore, size)) first++;
   let last = k - 1;
-  while (last > first && !live(last)) last--;
+  while (last > first && !isLive(last, out, stride, padBefore, size)) last--;
   return [first, last + 1];
+}
+
+/** Whether tap t reads input index o*stride - padBefore + t inside [0, size) for some o < out. */
+function isLive(t: number, out: number, stride: number, padBefore: number, size: number): boolean {
+  for (let o = 0; o < out; o++) {
+    const i = o * stride - padBefore + t;
+    if (i >= 0 && i < size) return true;
+  }
+  return false;
 }
 
 /** The geometry of the same convolution with the kernel cut to `t`. */

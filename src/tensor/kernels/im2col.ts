@@ -43,8 +43,9 @@ export function conv2dGeometry(
   inputShape: Shape, kernelShape: Shape,
   strides: number | readonly [number, number], padding: Padding, op = 'conv2d',
 ): Conv2dGeometry {
-  const xs = formatShape(inputShape);
-  const ks = formatShape(kernelShape);
+  // Shape strings for the errors, built only when one is thrown.
+  const xs = { toString: () => formatShape(inputShape) };
+  const ks = { toString: () => formatShape(kernelShape) };
   if (inputShape.length !== 4) throw new Error(`${op}: input ${xs} must have rank 4 [batch, height, width, channels], got rank ${inputShape.length}`);
   if (kernelShape.length !== 4) throw new Error(`${op}: kernel ${ks} must have rank 4 [height, width, inChannels, outChannels], got rank ${kernelShape.length}`);
   const [n, h, w, cin] = inputShape as [number, number, number, number];
