@@ -43,15 +43,12 @@ export function conv2dGeometry(
   inputShape: Shape, kernelShape: Shape,
   strides: number | readonly [number, number], padding: Padding, op = 'conv2d',
 ): Conv2dGeometry {
-  // Shape strings for the errors, built only when one is thrown.
-  const xs = { toString: () => formatShape(inputShape) };
-  const ks = { toString: () => formatShape(kernelShape) };
-  if (inputShape.length !== 4) throw new Error(`${op}: input ${xs} must have rank 4 [batch, height, width, channels], got rank ${inputShape.length}`);
-  if (kernelShape.length !== 4) throw new Error(`${op}: kernel ${ks} must have rank 4 [height, width, inChannels, outChannels], got rank ${kernelShape.length}`);
+  if (inputShape.length !== 4) throw new Error(`${op}: input ${formatShape(inputShape)} must have rank 4 [batch, height, width, channels], got rank ${inputShape.length}`);
+  if (kernelShape.length !== 4) throw new Error(`${op}: kernel ${formatShape(kernelShape)} must have rank 4 [height, width, inChannels, outChannels], got rank ${kernelShape.length}`);
   const [n, h, w, cin] = inputShape as [number, number, number, number];
   const [kh, kw, kin, cout] = kernelShape as [number, number, number, number];
-  if (cin !== kin) throw new Error(`${op}: input ${xs} has ${cin} channels but kernel ${ks} expects ${kin}`);
-  if (kh < 1 || kw < 1) throw new Error(`${op}: kernel ${ks} has an empty window (${kh}x${kw})`);
+  if (cin !== kin) throw new Error(`${op}: input ${formatShape(inputShape)} has ${cin} channels but kernel ${formatShape(kernelShape)} expects ${kin}`);
+  if (kh < 1 || kw < 1) throw new Error(`${op}: kernel ${formatShape(kernelShape)} has an empty window (${kh}x${kw})`);
 
   const pair = typeof strides === 'number' ? [strides, strides] : strides;
   if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((s) => Number.isInteger(s) && s >= 1)) {
@@ -64,10 +61,10 @@ export function conv2dGeometry(
   }
 
   const axis = (name: string, size: number, k: number, s: number): [number, number, number] => {
-    if (size === 0) throw new Error(`${op}: input ${xs} has ${name} 0, so the output would be empty`);
+    if (size === 0) throw new Error(`${op}: input ${formatShape(inputShape)} has ${name} 0, so the output would be empty`);
     if (padding === 'valid') {
       if (size < k) {
-        throw new Error(`${op}: with 'valid' padding the input ${name} must be at least the kernel ${name}, but input ${xs} has ${size} and kernel ${ks} has ${k}`);
+        throw new Error(`${op}: with 'valid' padding the input ${name} must be at least the kernel ${name}, but input ${formatShape(inputShape)} has ${size} and kernel ${formatShape(kernelShape)} has ${k}`);
       }
       return [Math.ceil((size - k + 1) / s), 0, 0];
     }
