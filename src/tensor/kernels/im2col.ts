@@ -60,22 +60,28 @@ export function conv2dGeometry(
     throw new Error(`${op}: unknown padding '${String(padding)}'; expected 'same' or 'valid'`);
   }
 
-  const axis = (name: string, size: number, k: number, s: number): [number, number, number] => {
-    if (size === 0) throw new Error(`${op}: input ${formatShape(inputShape)} has ${name} 0, so the output would be empty`);
-    if (padding === 'valid') {
-      if (size < k) {
-        throw new Error(`${op}: with 'valid' padding the input ${name} must be at least the kernel ${name}, but input ${formatShape(inputShape)} has ${size} and kernel ${formatShape(kernelShape)} has ${k}`);
-      }
-      return [Math.ceil((size - k + 1) / s), 0, 0];
-    }
-    const out = Math.ceil(size / s);
-    const total = Math.max((out - 1) * s + k - size, 0);
-    const before = Math.floor(total / 2);
-    return [out, before, total - before];
-  };
-  const [oh, padTop, padBottom] = axis('height', h, kh, sh);
-  const [ow, padLeft, padRight] = axis('width', w, kw, sw);
+  const shapes = { op, inputShape, kernelShape };
+  const [oh, padTop, padBottom] = axisGeometry('height', h, kh, sh, padding, shapes);
+  const [ow, padLeft, padRight] = axisGeometry('width', w, kw, sw, padding, shapes);
   return { n, h, w, cin, kh, kw, cout, sh, sw, oh, ow, padTop, padBottom, padLeft, padRight, padding };
+}
+
+/** [out, padBefore, padAfter] of one spatial axis (the rules at the top of this file). */
+function axisGeometry(
+  name: string, size: number, k: number, s: number, padding: Padding,
+  { op, inputShape, kernelShape }: { op: string; inputShape: Shape; kernelShape: Shape },
+): [number, number, number] {
+  if (size === 0) throw new Error(`${op}: input ${formatShape(inputShape)} has ${name} 0, so the output would be empty`);
+  if (padding === 'valid') {
+    if (size < k) {
+      throw new Error(`${op}: with 'valid' padding the input ${name} must be at least the kernel ${name}, but input ${formatShape(inputShape)} has ${size} and kernel ${formatShape(kernelShape)} has ${k}`);
+    }
+    return [Math.ceil((size - k + 1) / s), 0, 0];
+  }
+  const out = Math.ceil(size / s);
+  const total = Math.max((out - 1) * s + k - size, 0);
+  const before = Math.floor(total / 2);
+  return [out, before, total - before];
 }
 
 /**
