@@ -140,7 +140,7 @@ function start(g: Conv2dGeometry, op: string) {
 
 function writeGeometry(rt: GemmRuntime, at: number, g: Conv2dGeometry): void {
   const view = new Int32Array(rt.memory.buffer, at, GEOMETRY_FIELDS.length);
-  GEOMETRY_FIELDS.forEach((name, i) => { view[i] = g[name]; });
+  for (let i = 0; i < GEOMETRY_FIELDS.length; i++) view[i] = g[GEOMETRY_FIELDS[i]!];
 }
 
 /** Hands out 64-byte-aligned regions after the workspace; commit() grows the memory to fit them. */
