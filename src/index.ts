@@ -21,7 +21,7 @@ export { Adam, type AdamOptions } from './optim/adam.js';
 export { RMSprop, type RMSpropOptions } from './optim/rmsprop.js';
 export { l1, l2, l1l2, type L1L2Options } from './optim/regularizers.js';
 export { moments, batchNormalization } from './autograd/ops/nn.js';
-export { batchNormTraining, batchNormInference, type BatchNormTrainingResult } from './autograd/ops/batch-norm.js';
+export { batchNormTraining, batchNormInference, type BatchNormTrainingResult, type BatchNormOpOptions } from './autograd/ops/batch-norm.js';
 export { biasAdd } from './autograd/ops/bias-add.js';
 export { Layer, type CallOptions, type Regularizer } from './layers/layer.js';
 export { Dense, type DenseOptions } from './layers/dense.js';
