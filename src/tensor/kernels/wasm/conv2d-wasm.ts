@@ -35,15 +35,21 @@ const KERNEL_GRAD_PIECES = 4;
 
 /**
  * Whether the wasm kernels can take this convolution: WebAssembly is there
- * and the operands (x, y, gy, the kernel: a few times the activations) fit
- * well inside the 1 GiB memory. Larger ones go through the chunked im2col path.
+ * and what the largest of the three calls lays out fits in gemmWasm's
+ * chunkBytes (256 MiB by default, well inside the 1 GiB memory). Larger ones
+ * go through the chunked im2col path.
  */
 export function conv2dWasmFits(g: Conv2dGeometry): boolean {
   const rt = gemmRuntime();
   if (rt === null) return false;
   const q = g.kh * g.kw * g.cin;
-  const floats = g.n * g.h * g.w * g.cin + 2 * g.n * g.oh * g.ow * g.cout + 3 * q * (g.cout + 8);
-  return 4 * floats + rt.callStart() <= gemmWasmLimits().chunkBytes;
+  const depth = Math.max(256, Math.ceil(32768 / q) + 4); // >= blockRows(q) and depthBlockRows(q)
+  const floats =
+    g.n * g.h * g.w * g.cin * 2 + // x, or gy and gx
+    g.n * g.oh * g.ow * g.cout * 2 + // y, or gy
+    q * (g.cout + 8) * (2 + KERNEL_GRAD_PIECES) + // the kernel, packed, and the gK partials
+    2 * depth * (q + g.cout + 8); // per-thread patch blocks and packed gy blocks
+  return 4 * floats + 1024 + rt.callStart() <= gemmWasmLimits().chunkBytes;
 }
 
 /** y = conv2d(x, K): [n,oh,ow,cout]. */
