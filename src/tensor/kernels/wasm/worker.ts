@@ -122,14 +122,14 @@ function claim(id, pieces) {
   }
 }
 
-// Claims and runs pieces of job id until none is left. The arguments were
-// read before active was raised; if they belong to a newer job, claim() fails.
+// Claims and runs pieces of job id until none is left. Runs with active
+// raised (the main thread waits for it to drop before it posts another job),
+// after the job counter was checked to still be this job.
 function runPieces(id) {
   const fn = fns[ctl[slot.fn]];
   const range = ctl[slot.range], total = ctl[slot.total], size = ctl[slot.size];
   const out = ctl[slot.out], outStride = ctl[slot.outStride], outBase = out >= 0 ? args[out] : 0;
   for (let j = 0; j < ctl[slot.overrideCount]; j++) args[ctl[slot.overrides + 2 * j]] = ctl[slot.overrides + 2 * j + 1];
-  Atomics.add(ctl, slot.active, 1);
   try {
     for (let i; (i = claim(id, Math.ceil(total / size))) >= 0;) {
       args[range] = i * size;
@@ -141,9 +141,6 @@ function runPieces(id) {
   } catch (e) {
     port.postMessage(String(e && e.stack || e));
     Atomics.store(ctl, slot.status, 1);
-  } finally {
-    Atomics.sub(ctl, slot.active, 1);
-    Atomics.notify(ctl, slot.active);
   }
 }
 
@@ -157,11 +154,18 @@ while (fns !== null) {
   }
   const job = Atomics.load(ctl, slot.seq);
   seen = job;
-  for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
   if (ctl[slot.mode] === 1) {
-    runPieces(job & 0x7fff);
+    // Raise active first, then read the job and check it is still current: a
+    // main thread that finished this job without us may already be posting the
+    // next one, and it posts only after active has dropped to 0.
+    Atomics.add(ctl, slot.active, 1);
+    for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
+    if (Atomics.load(ctl, slot.seq) === job) runPieces(job & 0x7fff);
+    Atomics.sub(ctl, slot.active, 1);
+    Atomics.notify(ctl, slot.active);
     continue;
   }
+  for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
   // A split share is piece 0 of a one-piece job: a stale read (the main
   // thread already posting a newer job) fails to claim it.
   if (claim(job & 0x7fff, 1) < 0) continue;
