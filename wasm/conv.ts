@@ -52,6 +52,27 @@ export function depthBlockRows(q: i32): i32 {
  * the image.
  */
 export function im2colRows(x: usize, geo: usize, r0: i32, r1: i32, cols: usize): void {
+  walkPatches(x, geo, r0, r1, cols, false);
+}
+
+/**
+ * The adjoint of im2colRows: every patch value is added back to the pixel it
+ * came from (padding values are dropped):
+ *   gx[b, oy*sh - padTop + ky, ox*sw - padLeft + kx, ci] += cols[r, (ky*kw + kx)*cin + ci]
+ * Rows are added in increasing r, so each pixel's sum has a fixed order.
+ */
+export function col2imRows(cols: usize, geo: usize, r0: i32, r1: i32, gx: usize): void {
+  walkPatches(gx, geo, r0, r1, cols, true);
+}
+
+/**
+ * The walk both share, over every (output position, ky) run of a patch:
+ * copy image -> cols (zeros over the padding), or, as the adjoint, add
+ * cols -> image (padding values dropped). `adjoint` is a constant at each
+ * inlined call, so each export compiles to its own loop.
+ */
+@inline
+function walkPatches(image: usize, geo: usize, r0: i32, r1: i32, cols: usize, adjoint: bool): void {
   const h = load<i32>(geo, GEO_H), w = load<i32>(geo, GEO_W), cin = load<i32>(geo, GEO_CIN);
   const kh = load<i32>(geo, GEO_KH), kw = load<i32>(geo, GEO_KW);
   const sh = load<i32>(geo, GEO_SH), sw = load<i32>(geo, GEO_SW);
@@ -70,19 +91,19 @@ export function im2colRows(x: usize, geo: usize, r0: i32, r1: i32, cols: usize):
     for (let ky = 0; ky < kh; ky++, d += runBytes) {
       const iy = oy * sh - padTop + ky;
       if (iy < 0 || iy >= h) {
-        memory.fill(d, 0, runBytes);
+        if (!adjoint) memory.fill(d, 0, runBytes);
         continue;
       }
-      const row = x + <usize>((b * h + iy) * w) * pixelBytes;
+      const row = image + <usize>((b * h + iy) * w) * pixelBytes;
       if (inside) {
-        copyFloats(d, row + <usize>ix0 * pixelBytes, runBytes);
+        moveRun(row + <usize>ix0 * pixelBytes, d, runBytes, adjoint);
         continue;
       }
       for (let kx = 0; kx < kw; kx++) {
         const ix = ix0 + kx;
         const dk = d + <usize>kx * pixelBytes;
-        if (ix < 0 || ix >= w) memory.fill(dk, 0, pixelBytes);
-        else copyFloats(dk, row + <usize>ix * pixelBytes, pixelBytes);
+        if (ix >= 0 && ix < w) moveRun(row + <usize>ix * pixelBytes, dk, pixelBytes, adjoint);
+        else if (!adjoint) memory.fill(dk, 0, pixelBytes);
       }
     }
     if (++ox == ow) {
@@ -92,46 +113,11 @@ export function im2colRows(x: usize, geo: usize, r0: i32, r1: i32, cols: usize):
   }
 }
 
-/**
- * The adjoint of im2colRows: every patch value is added back to the pixel it
- * came from (padding values are dropped):
- *   gx[b, oy*sh - padTop + ky, ox*sw - padLeft + kx, ci] += cols[r, (ky*kw + kx)*cin + ci]
- * Rows are added in increasing r, so each pixel's sum has a fixed order.
- */
-export function col2imRows(cols: usize, geo: usize, r0: i32, r1: i32, gx: usize): void {
-  const h = load<i32>(geo, GEO_H), w = load<i32>(geo, GEO_W), cin = load<i32>(geo, GEO_CIN);
-  const kh = load<i32>(geo, GEO_KH), kw = load<i32>(geo, GEO_KW);
-  const sh = load<i32>(geo, GEO_SH), sw = load<i32>(geo, GEO_SW);
-  const oh = load<i32>(geo, GEO_OH), ow = load<i32>(geo, GEO_OW);
-  const padTop = load<i32>(geo, GEO_PAD_TOP), padLeft = load<i32>(geo, GEO_PAD_LEFT);
-  const runBytes = <usize>(kw * cin) * 4;
-  const pixelBytes = <usize>cin * 4;
-  let ox = r0 % ow;
-  let t = r0 / ow;
-  let oy = t % oh;
-  let b = t / oh;
-  let s = cols;
-  for (let r = r0; r < r1; r++) {
-    const ix0 = ox * sw - padLeft;
-    const inside = ix0 >= 0 && ix0 + kw <= w;
-    for (let ky = 0; ky < kh; ky++, s += runBytes) {
-      const iy = oy * sh - padTop + ky;
-      if (iy < 0 || iy >= h) continue;
-      const row = gx + <usize>((b * h + iy) * w) * pixelBytes;
-      if (inside) {
-        addFloats(row + <usize>ix0 * pixelBytes, s, runBytes);
-        continue;
-      }
-      for (let kx = 0; kx < kw; kx++) {
-        const ix = ix0 + kx;
-        if (ix >= 0 && ix < w) addFloats(row + <usize>ix * pixelBytes, s + <usize>kx * pixelBytes, pixelBytes);
-      }
-    }
-    if (++ox == ow) {
-      ox = 0;
-      if (++oy == oh) { oy = 0; b++; }
-    }
-  }
+/** One run between the image and cols: copied into cols, or (adjoint) added back into the image. */
+@inline
+function moveRun(pixels: usize, cols: usize, bytes: usize, adjoint: bool): void {
+  if (adjoint) addFloats(pixels, cols, bytes);
+  else copyFloats(cols, pixels, bytes);
 }
 
 /**
