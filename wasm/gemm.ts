@@ -120,33 +120,17 @@ export function gemmRows(
         const bpan = bp + <usize>(j0 * k + pc * NR) * 4;
         let cp = c + (<usize>ic * ldc) + <usize>j0 * 4;
         let ir = 0;
-        if (nr <= NR / 2) {
-          // A last panel at most half full: the half-width kernels skip its zero columns.
-          if (transA != 0) {
-            for (; ir < full; ir += MR, cp += ldc * MR) {
-              kernelColsHalf(a + (<usize>pc * m + ic + ir) * 4, <usize>m * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
-            }
-          } else {
-            for (; ir < full; ir += MR, cp += ldc * MR) {
-              kernelRowsHalf(a + (<usize>(ic + ir) * k + pc) * 4, <usize>k * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
-            }
-          }
-          for (; ir < mc; ir += MR, cp += ldc * MR) {
-            kernelColsHalf(ap + <usize>(ir * kc) * 4, 16, bpan, kc, cp, ldc, min(MR, mc - ir), nr, first, tile);
-          }
-          continue;
-        }
         if (transA != 0) {
           for (; ir < full; ir += MR, cp += ldc * MR) {
-            kernelCols(a + (<usize>pc * m + ic + ir) * 4, <usize>m * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
+            tileCols(a + (<usize>pc * m + ic + ir) * 4, <usize>m * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
           }
         } else {
           for (; ir < full; ir += MR, cp += ldc * MR) {
-            kernelRows(a + (<usize>(ic + ir) * k + pc) * 4, <usize>k * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
+            tileRows(a + (<usize>(ic + ir) * k + pc) * 4, <usize>k * 4, bpan, kc, cp, ldc, MR, nr, first, tile);
           }
         }
         for (; ir < mc; ir += MR, cp += ldc * MR) {
-          kernelCols(ap + <usize>(ir * kc) * 4, 16, bpan, kc, cp, ldc, min(MR, mc - ir), nr, first, tile);
+          tileCols(ap + <usize>(ir * kc) * 4, 16, bpan, kc, cp, ldc, min(MR, mc - ir), nr, first, tile);
         }
       }
     }
@@ -324,6 +308,24 @@ function storeTile(
   v128.store(tile, c20, 64); v128.store(tile, c21, 80);
   v128.store(tile, c30, 96); v128.store(tile, c31, 112);
   storeFromTile(c, ldc, mr, nr, first, tile);
+}
+
+/**
+ * One tile of C through the full 4 x 8 kernel, or through the half-width
+ * one when the B panel has at most four real columns (the rest is zero
+ * padding); the same sums either way. tileCols reads A as kernelCols does,
+ * tileRows as kernelRows does.
+ */
+@inline
+function tileCols(a: usize, ps: usize, bp: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, first: bool, tile: usize): void {
+  if (nr <= NR / 2) kernelColsHalf(a, ps, bp, kc, c, ldc, mr, nr, first, tile);
+  else kernelCols(a, ps, bp, kc, c, ldc, mr, nr, first, tile);
+}
+
+@inline
+function tileRows(a: usize, rs: usize, bp: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32, first: bool, tile: usize): void {
+  if (nr <= NR / 2) kernelRowsHalf(a, rs, bp, kc, c, ldc, mr, nr, first, tile);
+  else kernelRows(a, rs, bp, kc, c, ldc, mr, nr, first, tile);
 }
 
 /**
