@@ -18,7 +18,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dGeometry, type Conv2dGeometry, type Padding } from '../../../src/tensor/kernels/im2col.js';
 import { conv2dBackwardInput, conv2dBackwardKernel, conv2dForward } from '../../../src/tensor/kernels/conv2d.js';
 import {
-  conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmFits,
+  conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmCalls, conv2dWasmFits,
 } from '../../../src/tensor/kernels/wasm/conv2d-wasm.js';
 import { gemmRuntime } from '../../../src/tensor/kernels/wasm/pool.js';
 import {
@@ -153,15 +153,26 @@ describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
     const g = conv2dGeometry(xs, ks, 1, 'same');
     const x = rand(size(xs), 11);
     const k = rand(size(ks), 12);
-    const wasm = conv2dForwardWasm(x, k, g);
-    expect(conv2dForward(x, k, g)).toEqual(wasm);
-    const viaIm2col = conv2dForward(x, k, g, { method: 'im2col' });
+    const gy = rand(g.n * g.oh * g.ow * g.cout, 13);
+    const wasm = { y: conv2dForwardWasm(x, k, g), gx: conv2dBackwardInputWasm(gy, k, g), gk: conv2dBackwardKernelWasm(x, gy, g) };
+    const viaIm2col = {
+      y: conv2dForward(x, k, g, { method: 'im2col' }),
+      gx: conv2dBackwardInput(gy, k, g, { method: 'im2col' }),
+      gk: conv2dBackwardKernel(x, gy, g, { method: 'im2col' }),
+    };
+    let calls = conv2dWasmCalls();
+    expect(conv2dForward(x, k, g)).toEqual(wasm.y);
+    expect(conv2dBackwardInput(gy, k, g)).toEqual(wasm.gx);
+    expect(conv2dBackwardKernel(x, gy, g)).toEqual(wasm.gk);
+    expect(conv2dWasmCalls() - calls).toBe(3);
+
     expect(conv2dWasmFits(g)).toBe(true);
     saved = setGemmWasmLimits({ chunkBytes: 1024 });
     expect(conv2dWasmFits(g)).toBe(false);
-    expect(conv2dForward(x, k, g)).toEqual(viaIm2col);
-    const gy = rand(g.n * g.oh * g.ow * g.cout, 13);
-    expect(conv2dBackwardInput(gy, k, g)).toEqual(conv2dBackwardInput(gy, k, g, { method: 'im2col' }));
-    expect(conv2dBackwardKernel(x, gy, g)).toEqual(conv2dBackwardKernel(x, gy, g, { method: 'im2col' }));
+    calls = conv2dWasmCalls();
+    expect(conv2dForward(x, k, g)).toEqual(viaIm2col.y);
+    expect(conv2dBackwardInput(gy, k, g)).toEqual(viaIm2col.gx);
+    expect(conv2dBackwardKernel(x, gy, g)).toEqual(viaIm2col.gk);
+    expect(conv2dWasmCalls()).toBe(calls); // none of them ran here
   });
 });

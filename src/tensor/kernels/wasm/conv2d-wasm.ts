@@ -134,7 +134,15 @@ export function conv2dBackwardKernelWasm(x: Float32Array, gy: Float32Array, g: C
   return f.slice(gko >> 2, (gko >> 2) + q * g.cout);
 }
 
+let calls = 0;
+
+/** How many convolution kernels have run here (for tests: which path conv2d took). */
+export function conv2dWasmCalls(): number {
+  return calls;
+}
+
 function start(g: Conv2dGeometry, op: string) {
+  calls++;
   const rt = gemmRuntime();
   if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
   const rows = g.n * g.oh * g.ow;
