@@ -25,13 +25,23 @@
  * row of A, a column of B) is its own array, so the loads of one step share
  * two indices and V8 emits two bounds checks instead of five (see kernel2x3).
  * Packing is about 4% of the time at 1024 (measured by leaving the kernel
- * out), so all four trans combinations run at the same speed. The panels
- * are float64: every sum is
- * accumulated in double precision, p = 0..k-1 in order, and rounded to
- * float32 once per KC-long block.
+ * out), so all four trans combinations run at the same speed. The panels are
+ * float64: every sum is accumulated in double precision, p = 0..k-1 in
+ * order, and rounded to float32 once per KC-long block.
+ *
+ * Why this is near the ceiling for scalar JavaScript: one step of kernel2x3
+ * compiles to 27 x64 instructions for 12 flops: 5 loads, 6 multiplies, 6 adds,
+ * 2 bounds checks (compare + branch each; V8 keeps them even when its typer
+ * proves the index in range), 2 index increments, the loop test and V8's
+ * interrupt check. Unrolling the loop by 2 or 4 should amortize the last four,
+ * but TurboFan then hoists every load of the unrolled steps above the
+ * arithmetic and spills the sums: measured 35% slower.
+ *
  * Measured (one core, Node 20, 1024x1024x1024, on a busy 2-core VM): best
- * runs 6.2 GFLOP/s, about 1.4x the 4x4 kernel on one packed array (4.3) and
- * 10x the plain i-k-j loop (0.6).
+ * runs 6.2-6.4 GFLOP/s, about 1.4x the 4x4 kernel on one packed array (4.3)
+ * and 10x the plain i-k-j loop (0.6). The same call took 336 to 523 ms
+ * within one process, with CPU time equal to wall time: the host, not this
+ * code, sets the spread.
  */
 
 import { gemmWasm, wasmAvailable } from './wasm/gemm-wasm.js';
