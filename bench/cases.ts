@@ -4,6 +4,7 @@
  */
 import { randomNormal, Random } from '../src/index.js';
 import { im2colGemmShape, networkFlops, type NetworkShapes } from './flops.js';
+import { SCALAR_PEAK_FLOPS_PER_STEP } from './scalar-peak.js';
 import type { TimingOptions } from './timing.js';
 
 export type Engine = 'normgrad' | 'tfjs-cpu' | 'tfjs-wasm';
@@ -19,6 +20,7 @@ export type GemmImpl = 'default' | 'js' | 'wasm-1-thread';
 
 export type CaseSpec =
   | { kind: 'gemm'; m: number; k: number; n: number; impl?: GemmImpl }
+  | { kind: 'scalar-peak'; steps: number }
   | { kind: 'conv-forward' | 'conv-input-grad' | 'conv-kernel-grad'; input: Shape4; kernel: Shape4 }
   | { kind: 'bn-train'; shape: Shape4 }
   | { kind: 'train-step' | 'inference' | 'inference-folded'; batch: number };
@@ -38,6 +40,8 @@ export interface BenchSizes {
   squares: number[];
   /** Square GEMMs also timed in plain TypeScript and on one WebAssembly thread. */
   singleCoreSquares: number[];
+  /** Steps of one call of the scalar peak probe (bench/scalar-peak.ts). */
+  scalarPeakSteps: number;
   /** 1-based conv layers of the lesson network whose forward im2col GEMM is timed. */
   gemmLayers: number[];
   /** conv2d input [n,h,w,cin] and output channels, 3x3 SAME. */
@@ -51,6 +55,7 @@ export interface BenchSizes {
 export const FULL_SIZES: BenchSizes = {
   squares: [64, 256, 512, 1024],
   singleCoreSquares: [256, 1024],
+  scalarPeakSteps: 2_000_000,
   gemmLayers: [1, 2, 5, 8, 11, 19],
   conv: { input: [64, 28, 28, 16], cout: 32 },
   bn: [64, 14, 14, 20],
@@ -61,6 +66,7 @@ export const FULL_SIZES: BenchSizes = {
 export const TINY_SIZES: BenchSizes = {
   squares: [8, 19],
   singleCoreSquares: [19],
+  scalarPeakSteps: 1000,
   gemmLayers: [1, 2, 19],
   conv: { input: [2, 6, 6, 3], cout: 5 },
   bn: [2, 3, 3, 4],
@@ -96,6 +102,11 @@ export function buildCases(sizes: BenchSizes, shapes: NetworkShapes): BenchCase[
       spec: { kind: 'gemm', m: n, k: n, n, impl: 'wasm-1-thread' }, work: 2 * n * n * n, units: ['GFLOP/s'],
     });
   }
+  // gemmJs' yardstick, timed in the same run: scalar JS with no memory traffic.
+  cases.push({
+    id: 'scalar-peak', label: 'scalar JS peak probe (8 multiply-add chains in registers), 1 core',
+    spec: { kind: 'scalar-peak', steps: sizes.scalarPeakSteps }, work: SCALAR_PEAK_FLOPS_PER_STEP * sizes.scalarPeakSteps, units: ['GFLOP/s'],
+  });
   for (const index of sizes.gemmLayers) {
     const conv = shapes.convs[index - 1];
     if (!conv) throw new Error(`bench: the network has no conv layer ${index}`);
@@ -141,7 +152,7 @@ export function normalData(size: number, seed: number, stddev = 1): Float32Array
 }
 
 /** The inputs of a kernel case: GEMM a, b; conv x, kernel, dy; batch norm x, gy. */
-export function caseInputs(spec: Exclude<CaseSpec, { kind: 'train-step' | 'inference' | 'inference-folded' }>): Record<string, Float32Array> {
+export function caseInputs(spec: Exclude<CaseSpec, { kind: 'scalar-peak' | 'train-step' | 'inference' | 'inference-folded' }>): Record<string, Float32Array> {
   const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
   switch (spec.kind) {
     case 'gemm':

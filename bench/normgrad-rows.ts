@@ -10,6 +10,7 @@ import { conv2dBackwardInput, conv2dBackwardKernel, conv2dForward, conv2dGeometr
 import { gemm, gemmJs } from '../src/tensor/kernels/gemm.js';
 import { gemmThreads, gemmWasm, setGemmThreads } from '../src/tensor/kernels/wasm/gemm-wasm.js';
 import { caseInputs, caseTiming, type BenchCase } from './cases.js';
+import { scalarPeak } from './scalar-peak.js';
 import { measure, type Stat, type TimingOptions } from './timing.js';
 
 /** One engine's result for one case: a time per call, or why it could not run. */
@@ -67,6 +68,8 @@ function callFor(c: BenchCase, lesson: Lesson, train: () => void): () => void {
       }
       return () => gemm(a!, b!, out, spec.m, spec.k, spec.n);
     }
+    case 'scalar-peak':
+      return () => void scalarPeak(spec.steps);
     case 'conv-forward':
     case 'conv-input-grad':
     case 'conv-kernel-grad': {

@@ -65,12 +65,34 @@ export function formatReport(result: BenchResult): string {
     '- normgrad/X is the ratio of the medians in the row\'s unit: above 1 means normgrad is faster in GFLOP/s and GB/s rows, slower in ms rows.',
     `- Lesson network FLOPs: conv and dense forward = 2·MACs, backward = 2 × forward, all 3×3 taps counted (padding zeros included, as im2col + GEMM computes them): ${gf(f.forward)} GFLOP forward and ${gf(f.trainStep)} GFLOP per training step at batch ${f.batch}, ${(f.forwardBatch1 / 1e6).toFixed(2)} MFLOP forward at batch 1; ${gf(f.trainStepUseful)} GFLOP per step counting only taps inside the image. Batch norm, ReLU, loss and Adam are not counted.`,
     `- Batch norm GB/s counts ${BN_BYTES_PER_ELEMENT / 4} float32 transfers per element (forward: read x, write y; backward: read gy, read x or xHat, write gx).`,
-    '- GEMM rows: C = A·B, row-major float32; the conv rows use the forward im2col GEMM of that lesson-network layer at the training batch (normgrad\'s conv2d runs it in chunks of ~1M patch values).',
+    '- GEMM rows: C = A·B, row-major float32; the conv rows use the forward im2col GEMM of that lesson-network layer at the training batch (normgrad\'s conv2d never builds that matrix whole: each thread builds ~128 KB blocks of it, see docs/speed.md).',
     '- Training step: forward (isTraining, batch statistics), sigmoid cross-entropy mean, backward, Adam (lr 0.002). Inference: isTraining false, no graph. TF.js does not update the moving statistics in its step.',
   );
+  const share = scalarShare(result);
+  if (share) out.push(share);
   if (result.lossCheck) out.push('', ...result.lossCheck.lines.map((l) => `    ${l}`));
   out.push('', `Total bench time: ${result.seconds.toFixed(0)} s.`);
   return out.join('\n');
+}
+
+/** GFLOP/s: the scalar limit per core that the speed goals quote. */
+const NOMINAL_SCALAR_PEAK = 14;
+
+/**
+ * The largest plain-TypeScript GEMM as a share of the scalar peak probe
+ * measured in the same run (medians), or null when either row is missing.
+ */
+export function scalarShare(result: BenchResult): string | null {
+  const rate = (id: string): number | null => {
+    const v = result.rows.find((r) => r.id === id)?.values.normgrad;
+    return v && !('na' in v) ? v.median : null;
+  };
+  const js = result.rows.filter((r) => r.id.startsWith('gemm-js-')).at(-1);
+  const gemmRate = js ? rate(js.id) : null;
+  const peak = rate('scalar-peak');
+  if (gemmRate === null || peak === null) return null;
+  const pct = (of: number): string => `${(100 * gemmRate / of).toFixed(0)}%`;
+  return `- ${js!.label}: ${num(gemmRate)} GFLOP/s, ${pct(peak)} of the scalar peak probe's ${num(peak)} GFLOP/s in this run, ${pct(NOMINAL_SCALAR_PEAK)} of a nominal ${NOMINAL_SCALAR_PEAK} GFLOP/s per core (one multiply and one add per cycle on each of two pipes at 3.5 GHz).`;
 }
 
 function gf(flops: number): string {

@@ -179,6 +179,8 @@ function callFor(spec: CaseSpec, net: TfNetwork, lessonX: tf.Tensor4D, inputs: t
       const x = spec.batch === lessonX.shape[0] ? lessonX : keep(tf.slice(lessonX, 0, spec.batch));
       return run(() => net.forward(x, false));
     }
+    case 'scalar-peak':
+      throw new Error('a probe of the machine, not an engine op');
     case 'train-step':
       throw new Error('train-step is timed by trainStep');
     case 'inference-folded':

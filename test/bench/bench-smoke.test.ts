@@ -14,6 +14,7 @@ import { buildCases, TINY_SIZES } from '../../bench/cases.js';
 import { networkFlops, probeShapes } from '../../bench/flops.js';
 import { compareLosses } from '../../bench/loss-check.js';
 import { parseEngines, runBench, type BenchResult, type RowValue } from '../../bench/run-bench.js';
+import { scalarPeak } from '../../bench/scalar-peak.js';
 import { formatReport } from '../../bench/table.js';
 import { summarize } from '../../bench/timing.js';
 
@@ -86,6 +87,16 @@ describe('bench', () => {
     const report = formatReport(result);
     expect(report).toContain('| Benchmark | unit | normgrad |');
     expect(report).toContain('| lesson net train step, batch 2 | ms |');
+    // gemmJs read against the scalar probe of the same run: the percentage is the ratio of the two medians.
+    const rate = (id: string): number => (result.rows.find((r) => r.id === id)!.values.normgrad as { median: number }).median;
+    const pct = ((100 * rate('gemm-js-19')) / rate('scalar-peak')).toFixed(0);
+    expect(report).toContain(`, ${pct}% of the scalar peak probe's `);
+  });
+
+  it('the scalar peak probe computes its eight chains: a·b + a·c + b·c + a² + b² + c² + a·d + b·d per step with a = 1, b = 1/2, c = 1/4, d = 1/8', () => {
+    // per step 0.5 + 0.25 + 0.125 + 1 + 0.25 + 0.0625 + 0.125 + 0.0625 = 2.375, exact in float64
+    expect(scalarPeak(1000)).toBe(2375);
+    expect(scalarPeak(1)).toBe(2.375);
   });
 
   it('compares with TensorFlow.js from the command line: loss check, ratios, n/a rows', () => {
