@@ -20,13 +20,37 @@
  */
 export function channelMoments(x: Float32Array, channels: number): { mean: Float32Array; variance: Float32Array } {
   const m = x.length / channels;
-  const sum = channelSums(x, channels, null);
-  const mean = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) mean[c] = sum[c]! / m;
-  const sq = channelSums(x, channels, mean);
-  const variance = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) variance[c] = sq[c]! / m;
+  const mean = dividedBy(channelSums(x, channels, null), m);
+  const variance = dividedBy(channelSums(x, channels, mean), m);
   return { mean, variance };
+}
+
+/** sums_c / m rounded to float32: a mean from its float64 sum. */
+export function dividedBy(sums: Float64Array, m: number): Float32Array {
+  const out = new Float32Array(sums.length);
+  for (let c = 0; c < sums.length; c++) out[c] = sums[c]! / m;
+  return out;
+}
+
+/** What the training forward computes: the batch statistics and the output. */
+export interface TrainingForward {
+  mean: Float32Array;
+  variance: Float32Array;
+  invStd: Float32Array;
+  y: Float32Array;
+}
+
+/**
+ * The whole training forward: channelMoments, inverseStd, normalizeTraining.
+ * (src/tensor/kernels/wasm/batch-norm-wasm.ts runs the same passes in
+ * WebAssembly, with the same floats.)
+ */
+export function trainingForward(
+  x: Float32Array, channels: number, gamma: Float32Array | null, beta: Float32Array | null, epsilon: number, relu = false,
+): TrainingForward {
+  const { mean, variance } = channelMoments(x, channels);
+  const invStd = inverseStd(variance, epsilon);
+  return { mean, variance, invStd, y: normalizeTraining(x, mean, invStd, gamma, beta, relu) };
 }
 
 /** invStd_c = 1 / sqrt(var_c + epsilon). */
@@ -162,7 +186,7 @@ function blockOf(channels: number): number {
 }
 
 /** scale_c = gamma_c * invStd_c in float64 (gamma null means 1): the forward and the backward's ReLU mask must agree on it to the bit. */
-function trainingScale(gamma: Float32Array | null, invStd: Float32Array): Float64Array {
+export function trainingScale(gamma: Float32Array | null, invStd: Float32Array): Float64Array {
   const scale = new Float64Array(invStd.length);
   for (let c = 0; c < invStd.length; c++) scale[c] = (gamma ? gamma[c]! : 1) * invStd[c]!;
   return scale;
@@ -269,18 +293,7 @@ export function trainingBackward(
     if (relu) zeroWhereCut(x, gy, mean, k1, beta, channels, i0, i1);
     gradientSums(x, gy, mean, channels, i0, i1, sumGy, sumGyXc);
   }
-  const gGamma = new Float32Array(channels);
-  const gBeta = new Float32Array(channels);
-  const k0 = new Float64Array(channels);
-  const k2 = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) {
-    const s = invStd[c]!;
-    const g = gamma ? gamma[c]! : 1;
-    gBeta[c] = sumGy[c]!;
-    gGamma[c] = s * sumGyXc[c]!;
-    k2[c] = (-g * s * s * s * sumGyXc[c]!) / m;
-    k0[c] = (-g * s * sumGy[c]!) / m;
-  }
+  const { gGamma, gBeta, k0, k2 } = backwardCoefficients(sumGy, sumGyXc, invStd, gamma, m);
   if (!needInput) return { gx: null, gGamma, gBeta };
   const gx = into ?? new Float32Array(x.length);
   const quads = channels - (channels % 4); // four channels per loop, as in pass 1
@@ -304,6 +317,26 @@ export function trainingBackward(
     }
   }
   return { gx, gGamma, gBeta };
+}
+
+/** The parameter gradients and pass 2's per-channel k0, k2 from pass 1's sums (see trainingBackward). */
+export function backwardCoefficients(
+  sumGy: Float64Array, sumGyXc: Float64Array, invStd: Float32Array, gamma: Float32Array | null, m: number,
+): { gGamma: Float32Array; gBeta: Float32Array; k0: Float64Array; k2: Float64Array } {
+  const channels = invStd.length;
+  const gGamma = new Float32Array(channels);
+  const gBeta = new Float32Array(channels);
+  const k0 = new Float64Array(channels);
+  const k2 = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const s = invStd[c]!;
+    const g = gamma ? gamma[c]! : 1;
+    gBeta[c] = sumGy[c]!;
+    gGamma[c] = s * sumGyXc[c]!;
+    k2[c] = (-g * s * s * s * sumGyXc[c]!) / m;
+    k0[c] = (-g * s * sumGy[c]!) / m;
+  }
+  return { gGamma, gBeta, k0, k2 };
 }
 
 /**

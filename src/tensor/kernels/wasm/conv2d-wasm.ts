@@ -21,6 +21,7 @@
  */
 import type { Conv2dGeometry } from '../im2col.js';
 import { gemmWasmLimits } from './gemm-wasm.js';
+import { Arena } from './arena.js';
 import { gemmRuntime, type GemmRuntime } from './pool.js';
 
 /** The geometry struct's i32 fields, in wasm/conv.ts' order (GEO_*). */
@@ -155,24 +156,4 @@ function start(g: Conv2dGeometry, op: string) {
 function writeGeometry(rt: GemmRuntime, at: number, g: Conv2dGeometry): void {
   const view = new Int32Array(rt.memory.buffer, at, GEOMETRY_FIELDS.length);
   for (let i = 0; i < GEOMETRY_FIELDS.length; i++) view[i] = g[GEOMETRY_FIELDS[i]!];
-}
-
-/** Hands out 64-byte-aligned regions after the workspace; commit() grows the memory to fit them. */
-class Arena {
-  private top: number;
-
-  constructor(private readonly rt: GemmRuntime) {
-    this.top = rt.callStart();
-  }
-
-  take(bytes: number): number {
-    const at = this.top;
-    this.top += Math.ceil(bytes / 64) * 64;
-    return at;
-  }
-
-  /** The memory as floats, now large enough for every region taken. */
-  commit(): Float32Array {
-    return this.rt.f32(this.top);
-  }
 }

@@ -53,6 +53,13 @@ export interface GemmExports {
   convKernelGradRows(
     x: number, gy: number, geo: number, r0: number, r1: number, gk: number, overwrite: number, cols: number, gyp: number, scratch: number,
   ): void;
+  // Batch norm's training passes (wasm/batch-norm.ts).
+  bnChannelSums(x: number, rows: number, channels: number, mean: number, sums: number): void;
+  bnNormalize(x: number, rows: number, channels: number, mean: number, scale: number, beta: number, relu: number, y: number): void;
+  bnGradientSums(
+    x: number, gy: number, rows: number, channels: number, mean: number, scale: number, beta: number, relu: number, sumGy: number, sumGyXc: number,
+  ): void;
+  bnInputGrad(x: number, gy: number, rows: number, channels: number, mean: number, k1: number, k2: number, k0: number, gx: number): void;
 }
 
 /**
