@@ -10,6 +10,7 @@
  * gradient skipped, and gx written over gy.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { backward, batchNormTraining, Tensor } from '../../../src/index.js';
 import * as bn from '../../../src/tensor/kernels/batch-norm.js';
 import { setGemmBackend } from '../../../src/tensor/kernels/gemm.js';
 import { batchNormWasmFits, trainingBackwardWasm, trainingForwardWasm } from '../../../src/tensor/kernels/wasm/batch-norm-wasm.js';
@@ -98,6 +99,26 @@ describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as t
     const res = trainingBackwardWasm(x, into, mean, invStd, null, true, { into });
     expect(res.gx).toBe(into);
     expectSameFloats(into, ref.gx, 'gx over gy');
+  });
+
+  it('batchNormTraining gives the same output and gradients on either backend (the op dispatches, the floats do not move)', () => {
+    const run = (): Float32Array[] => {
+      const x = new Tensor(rand(6 * 5 * 5 * 12, 7).map((v) => 2 + v), [6, 5, 5, 12]).requireGrad();
+      const gamma = new Tensor(rand(12, 8).map((v) => 1 + v / 4), [12]).requireGrad();
+      const beta = new Tensor(rand(12, 9), [12]).requireGrad();
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-3, { relu: true });
+      backward(y, { grad: rand(y.size, 10) });
+      return [y.data, mean, variance, x.grad!.data, gamma.grad!.data, beta.grad!.data];
+    };
+    const wasm = run();
+    const previous = setGemmBackend('js');
+    let js: Float32Array[];
+    try {
+      js = run();
+    } finally {
+      setGemmBackend(previous);
+    }
+    ['y', 'mean', 'variance', 'dL/dx', 'dL/dgamma', 'dL/dbeta'].forEach((what, i) => expectSameFloats(wasm[i]!, js[i]!, what));
   });
 
   it('runs only with the wasm GEMM backend: setGemmBackend("js") keeps batch norm in TypeScript', () => {
