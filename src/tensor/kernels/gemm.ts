@@ -16,32 +16,45 @@
  *       for ic in steps of MC                       rows of C
  *         ap <- op(A)[ic:ic+MC, pc:pc+KC]           as MR-tall row panels
  *         for each NR panel, for each MR panel:
- *           C[i:i+2, j:j+3] += sum_p ap[p, 0:2]^T bp[p, 0:3]
+ *           C[i, j:j+7] += sum_p ap[p] bp[p, 0:7]             (MR = 1, NR = 7)
  *
- * The 2x3 micro-kernel keeps its 6 running sums in local variables. That is
- * as many as V8 keeps in the 16 xmm registers: TurboFan computes all products
- * of a step before adding any, so 6 sums + 6 products fit, while a 4x4 tile
- * (16 + 16) spills sums to the stack on every step. Each lane of a panel (a
- * row of A, a column of B) is its own array, so the loads of one step share
- * two indices and V8 emits two bounds checks instead of five (see kernel2x3).
+ * The 1x7 micro-kernel keeps its 7 running sums in local variables. Each
+ * step loads one value of A and multiplies it by seven values of B, each
+ * read straight from memory by the multiply (V8 folds a load into the
+ * multiply when it is the left operand, `b * a`, and used once). That needs
+ * 7 sums + 7 products + the A value = 15 xmm registers, all V8 has: TurboFan
+ * computes every product of a step before adding any, so a 1x8 tile spills
+ * one sum to the stack (a store and a reload every step; measured 20% slower
+ * than 2x3), and 2x4 or 4x4 tiles spill more. Seven sums are also seven
+ * independent add chains to hide the adds' 3-cycle latency: a 1x6 tile,
+ * with the same folded loads, was no faster than 2x3.
+ * Each lane of a panel (the row of A, a column of B) is its own array, so
+ * the loads of one step share two indices and V8 emits two bounds checks
+ * instead of eight (see kernel1x7).
+ *
  * Packing is about 4% of the time at 1024 (measured by leaving the kernel
  * out), so all four trans combinations run at the same speed. The panels are
  * float64: every sum is accumulated in double precision, p = 0..k-1 in
  * order, and rounded to float32 once per KC-long block.
  *
- * Why this is near the ceiling for scalar JavaScript: one step of kernel2x3
- * compiles to 27 x64 instructions for 12 flops: 5 loads, 6 multiplies, 6 adds,
- * 2 bounds checks (compare + branch each; V8 keeps them even when its typer
- * proves the index in range), 2 index increments, the loop test and V8's
- * interrupt check. Unrolling the loop by 2 or 4 should amortize the last four,
- * but TurboFan then hoists every load of the unrolled steps above the
- * arithmetic and spills the sums: measured 35% slower.
+ * Why this is near the ceiling for scalar JavaScript: one step of kernel1x7
+ * compiles to 25 x64 instructions for 14 flops: 1 load, 7 multiplies with a
+ * folded load each, 7 adds, and 10 of bookkeeping: 2 bounds checks (compare
+ * + branch each; V8 keeps them even when its typer proves the index in
+ * range), 2 index increments, the loop test and V8's interrupt check. The
+ * earlier 2x3 tile took 27 instructions for 12 flops (its B values are used
+ * twice, so they cannot be folded). Unrolling the loop should amortize the
+ * bookkeeping, but TurboFan then hoists every load of the unrolled steps
+ * above the arithmetic and spills the sums (2x3 unrolled by 2: 35% slower).
  *
- * Measured (one core, Node 20, 1024x1024x1024, on a busy 2-core VM): best
- * runs 6.2-6.4 GFLOP/s, about 1.4x the 4x4 kernel on one packed array (4.3)
- * and 10x the plain i-k-j loop (0.6). The same call took 336 to 523 ms
- * within one process, with CPU time equal to wall time: the host, not this
- * code, sets the spread.
+ * Measured (one core, Node 20, 1024x1024x1024, on a busy 2-core VM): 4.2 to
+ * 6.7 GFLOP/s median depending on the host's load (best samples 7.5), about
+ * half of what 8 multiply-add chains with no memory traffic reach in the
+ * same run (bench/scalar-peak.ts); 1.0-1.17x the 2x3 kernel in the same
+ * runs, which was 1.4x a 4x4 kernel on one packed array and 10x the plain
+ * i-k-j loop (0.6).
+ * The same call took 336 to 523 ms within one process, with CPU time equal
+ * to wall time: the host, not this code, sets the spread.
  */
 
 import { gemmWasm, wasmAvailable } from './wasm/gemm-wasm.js';
@@ -56,24 +69,27 @@ export interface GemmOptions {
   accumulate?: boolean;
 }
 
-const MR = 2;
-const NR = 3;
+const MR = 1;
+const NR = 7;
 const KC = 256;
 const MC = 64;
-const NC = 85 * NR;
+const NC = 37 * NR;
 
 // The packing buffers, one array per panel lane: A block 128 KB (L2), B block
-// 510 KB. Fixed-size module constants, so V8 compiles their addresses and
-// lengths into the micro-kernel (about 25% faster than passing them in);
-// `| 0` keeps the index arithmetic in int32 without overflow checks.
-// Nothing here is reentrant.
-const ap0 = new Float64Array((MC / MR) * KC);
-const ap1 = new Float64Array((MC / MR) * KC);
+// 518 KB, a B micro-panel 14 KB (L1). Fixed-size module constants, so V8
+// compiles their addresses and lengths into the micro-kernel (about 25%
+// faster than passing them in); `| 0` keeps the index arithmetic in int32
+// without overflow checks. Nothing here is reentrant.
+const ap = new Float64Array((MC / MR) * KC);
 const bp0 = new Float64Array((NC / NR) * KC);
 const bp1 = new Float64Array((NC / NR) * KC);
 const bp2 = new Float64Array((NC / NR) * KC);
-const apLanes = [ap0, ap1];
-const bpLanes = [bp0, bp1, bp2];
+const bp3 = new Float64Array((NC / NR) * KC);
+const bp4 = new Float64Array((NC / NR) * KC);
+const bp5 = new Float64Array((NC / NR) * KC);
+const bp6 = new Float64Array((NC / NR) * KC);
+const apLanes = [ap];
+const bpLanes = [bp0, bp1, bp2, bp3, bp4, bp5, bp6];
 const tile = new Float64Array(MR * NR);
 
 /** Which implementation `gemm` runs: WebAssembly SIMD (default where supported) or plain TypeScript. */
@@ -152,8 +168,8 @@ export function gemmJs(
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = Math.min(NR, nc - jr);
           for (let ir = 0; ir < mc; ir += MR) {
-            kernel2x3((ir / MR) * kc, (jr / NR) * kc, kc);
-            addTile(c, (ic + ir) * n + jc + jr, n, Math.min(MR, mc - ir), nr);
+            kernel1x7((ir / MR) * kc, (jr / NR) * kc, kc);
+            addTile(c, (ic + ir) * n + jc + jr, nr);
           }
         }
       }
@@ -188,40 +204,35 @@ function pack(
 }
 
 /**
- * tile[3i + j] = sum_p api[ia + p] * bpj[jb + p]: one 2x3 block of
- * op(A)·op(B) from the A panel starting at ia and the B panel starting at jb.
- * All A loads of a step use the index ia and all B loads jb, with arrays of
- * one length each, so V8 emits two bounds checks per step instead of five.
+ * tile[j] = sum_p ap[ia + p] * bpj[jb + p]: one 1x7 block of op(A)·op(B)
+ * from the A panel starting at ia and the B panel starting at jb. The A
+ * load uses the index ia and all B loads jb, with arrays of one length
+ * each, so V8 emits two bounds checks per step instead of eight. Each
+ * product is written `b * a` so V8 folds the B load into the multiply.
  * Straight-line code with no edge cases, so V8 keeps it optimized; addTile
  * does the rest.
  */
-function kernel2x3(ia: number, jb: number, kc: number): void {
-  let c00 = 0, c01 = 0, c02 = 0;
-  let c10 = 0, c11 = 0, c12 = 0;
+function kernel1x7(ia: number, jb: number, kc: number): void {
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0;
   const end = (ia + kc) | 0;
   for (; ia < end; ia = (ia + 1) | 0, jb = (jb + 1) | 0) {
-    const a0 = ap0[ia]!, a1 = ap1[ia]!;
-    const b0 = bp0[jb]!, b1 = bp1[jb]!, b2 = bp2[jb]!;
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
+    const a = ap[ia]!;
+    c0 += bp0[jb]! * a; c1 += bp1[jb]! * a; c2 += bp2[jb]! * a; c3 += bp3[jb]! * a;
+    c4 += bp4[jb]! * a; c5 += bp5[jb]! * a; c6 += bp6[jb]! * a;
   }
-  tile[0] = c00; tile[1] = c01; tile[2] = c02;
-  tile[3] = c10; tile[4] = c11; tile[5] = c12;
+  tile[0] = c0; tile[1] = c1; tile[2] = c2; tile[3] = c3;
+  tile[4] = c4; tile[5] = c5; tile[6] = c6;
 }
 
 /**
- * C[co + i*ldc + j] += tile[3i + j] for i < mr, j < nr. At the bottom and
- * right edges mr < 2 or nr < 3 and the tile entries from the panels' unused
- * lanes are dropped.
+ * C[co + j] += tile[j] for j < nr (MR = 1: one row). At the right edge
+ * nr < 7 and the tile entries from the panel's unused lanes are dropped.
  */
-function addTile(c: Float32Array, co: number, ldc: number, mr: number, nr: number): void {
-  if (mr === MR && nr === NR) {
-    c[co] += tile[0]!; c[co + 1] += tile[1]!; c[co + 2] += tile[2]!;
-    co += ldc;
-    c[co] += tile[3]!; c[co + 1] += tile[4]!; c[co + 2] += tile[5]!;
+function addTile(c: Float32Array, co: number, nr: number): void {
+  if (nr === NR) {
+    c[co] += tile[0]!; c[co + 1] += tile[1]!; c[co + 2] += tile[2]!; c[co + 3] += tile[3]!;
+    c[co + 4] += tile[4]!; c[co + 5] += tile[5]!; c[co + 6] += tile[6]!;
     return;
   }
-  for (let i = 0; i < mr; i++) {
-    for (let j = 0; j < nr; j++) c[co + i * ldc + j] += tile[i * NR + j]!;
-  }
+  for (let j = 0; j < nr; j++) c[co + j] += tile[j]!;
 }

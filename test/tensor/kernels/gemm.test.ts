@@ -1,7 +1,7 @@
 /**
  * gemm against the naive triple loop (float64) on awkward shapes: 1, primes,
- * and sizes just past gemmJs' block sizes (MR = 2, NR = 3, MC = 64, KC = 256,
- * NC = 255), for all four trans combinations, with and without accumulate.
+ * and sizes just past gemmJs' block sizes (MR = 1, NR = 7, MC = 64, KC = 256,
+ * NC = 259), for all four trans combinations, with and without accumulate.
  * Inputs are uniform in [-1, 1); gemm accumulates in float64 and rounds once
  * per 256-long block, so it matches to atol 1e-5 plus rtol 1e-4.
  */
@@ -27,6 +27,9 @@ const SHAPES: [number, number, number][] = [
   [9, 300, 70],
   [2, 3, 1030],
   [65, 258, 256],
+  [3, 9, 260], // one column past NC
+  [2, 5, 14], // two whole 7-wide panels
+  [66, 20, 8], // one column past NR, one row past MC
 ];
 const TRANS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 
