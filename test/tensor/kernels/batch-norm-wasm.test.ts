@@ -67,14 +67,17 @@ describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as t
     }
   });
 
-  it('puts the ReLU cut where the forward did, for outputs of exactly 0 and a beta of -0', () => {
-    // channel 0 is constant: x - mean = 0 exactly, so y = 0 and is cut; channel 1 has beta = -0.
+  it('puts the ReLU cut where the forward did, for outputs of exactly 0, a beta of -0 and NaN', () => {
+    // channel 0 is constant: x - mean = 0 exactly, so y = 0 and is cut; channel 1 has beta = -0;
+    // channel 5 holds a NaN, so its statistics and outputs are NaN, and NaN is cut to 0.
     const channels = 6;
-    const x = Float32Array.from({ length: 6 * 40 }, (_, i) => (i % channels === 0 ? 2.5 : Math.sin(i)));
+    const x = Float32Array.from({ length: 6 * 40 }, (_, i) => (i % channels === 0 ? 2.5 : i === 11 ? NaN : Math.sin(i)));
     const beta = Float32Array.from([0, -0, 0.25, -0.25, 0, 0]);
     const gy = rand(x.length, 5);
     const ref = bn.trainingForward(x, channels, null, beta, 1e-3, true);
     expect(ref.y.filter((_, i) => i % channels === 0).every((v) => Object.is(v, 0))).toBe(true);
+    expect(Number.isNaN(ref.mean[5])).toBe(true);
+    expect(ref.y.filter((_, i) => i % channels === 5).every((v) => Object.is(v, 0))).toBe(true);
     const got = trainingForwardWasm(x, channels, null, beta, 1e-3, true);
     expectSameFloats(got.y, ref.y, 'y');
     const a = bn.trainingBackward(x, gy.slice(), ref.mean, ref.invStd, null, true, { relu: true, beta });
