@@ -130,46 +130,15 @@ export function trainingInputGrad(
 /**
  * y = x * scale_c + shift_c: inference BN with the statistics folded into one
  * affine map; with `relu`, y = max(x * scale_c + shift_c, 0) in the same pass.
- * `into` may be x itself. Per channel over L1-sized blocks, as normalizeTraining.
+ * `into` may be x itself. The loop is normalizeTraining's, with a mean of 0
+ * (x - 0 is x exactly, so the floats are those of x * scale + shift).
  */
 export function affine(
   x: Float32Array, scale: Float32Array, shift: Float32Array,
   { relu = false, into = new Float32Array(x.length) }: { relu?: boolean; into?: Float32Array } = {},
 ): Float32Array {
   const channels = scale.length;
-  const y = into;
-  const block = blockOf(channels);
-  const quads = channels - (channels % 4);
-  for (let i0 = 0; i0 < x.length; i0 += block) {
-    const i1 = Math.min(x.length, i0 + block);
-    // Four channels per loop (as normalizeTraining), then the rest one by one.
-    for (let c = 0; c < quads; c += 4) {
-      const a0 = scale[c]!, a1 = scale[c + 1]!, a2 = scale[c + 2]!, a3 = scale[c + 3]!;
-      const b0 = shift[c]!, b1 = shift[c + 1]!, b2 = shift[c + 2]!, b3 = shift[c + 3]!;
-      for (let i = i0 + c; i < i1; i += channels) {
-        const v0 = x[i]! * a0 + b0, v1 = x[i + 1]! * a1 + b1, v2 = x[i + 2]! * a2 + b2, v3 = x[i + 3]! * a3 + b3;
-        if (relu) {
-          y[i] = v0 > 0 ? v0 : 0;
-          y[i + 1] = v1 > 0 ? v1 : 0;
-          y[i + 2] = v2 > 0 ? v2 : 0;
-          y[i + 3] = v3 > 0 ? v3 : 0;
-        } else {
-          y[i] = v0;
-          y[i + 1] = v1;
-          y[i + 2] = v2;
-          y[i + 3] = v3;
-        }
-      }
-    }
-    for (let c = quads; c < channels; c++) {
-      const a = scale[c]!, b = shift[c]!;
-      for (let i = i0 + c; i < i1; i += channels) {
-        const v = x[i]! * a + b;
-        y[i] = relu && !(v > 0) ? 0 : v;
-      }
-    }
-  }
-  return y;
+  return centerScaleShift(x, new Float32Array(channels), Float64Array.from(scale), shift, relu, into);
 }
 
 /** gx = gy * scale_c: the input gradient of `affine`. `into` may be gy itself. */
@@ -203,27 +172,36 @@ export function normalizeTraining(
   x: Float32Array, mean: Float32Array, invStd: Float32Array,
   gamma: Float32Array | null, beta: Float32Array | null, relu = false,
 ): Float32Array {
+  const shift = beta ?? new Float32Array(mean.length);
+  return centerScaleShift(x, mean, trainingScale(gamma, invStd), shift, relu, new Float32Array(x.length));
+}
+
+/**
+ * y = (x - mean_c) * scale_c + shift_c in float64, rounded to float32 once;
+ * with `relu`, 0 unless that is > 0 (NaN included). The loop of both
+ * normalizeTraining and affine. Per channel over L1-sized blocks, four
+ * channels per loop, then the rest one by one. y may be x itself.
+ */
+function centerScaleShift(
+  x: Float32Array, mean: Float32Array, scale: Float64Array, shift: Float32Array, relu: boolean, y: Float32Array,
+): Float32Array {
   const channels = mean.length;
-  const scale = trainingScale(gamma, invStd);
-  const y = new Float32Array(x.length);
   const block = blockOf(channels);
   const quads = channels - (channels % 4);
   for (let i0 = 0; i0 < x.length; i0 += block) {
     const i1 = Math.min(x.length, i0 + block);
-    // Four channels per loop (as the reductions below), then the rest one by one.
     for (let c = 0; c < quads; c += 4) {
       const m0 = mean[c]!, m1 = mean[c + 1]!, m2 = mean[c + 2]!, m3 = mean[c + 3]!;
       const a0 = scale[c]!, a1 = scale[c + 1]!, a2 = scale[c + 2]!, a3 = scale[c + 3]!;
-      const b0 = beta ? beta[c]! : 0, b1 = beta ? beta[c + 1]! : 0, b2 = beta ? beta[c + 2]! : 0, b3 = beta ? beta[c + 3]! : 0;
+      const b0 = shift[c]!, b1 = shift[c + 1]!, b2 = shift[c + 2]!, b3 = shift[c + 3]!;
       for (let i = i0 + c; i < i1; i += channels) {
         const v0 = (x[i]! - m0) * a0 + b0, v1 = (x[i + 1]! - m1) * a1 + b1;
         const v2 = (x[i + 2]! - m2) * a2 + b2, v3 = (x[i + 3]! - m3) * a3 + b3;
         if (relu) {
-          // a new array is all zeros: write only what passes
-          if (v0 > 0) y[i] = v0;
-          if (v1 > 0) y[i + 1] = v1;
-          if (v2 > 0) y[i + 2] = v2;
-          if (v3 > 0) y[i + 3] = v3;
+          y[i] = v0 > 0 ? v0 : 0;
+          y[i + 1] = v1 > 0 ? v1 : 0;
+          y[i + 2] = v2 > 0 ? v2 : 0;
+          y[i + 3] = v3 > 0 ? v3 : 0;
         } else {
           y[i] = v0;
           y[i + 1] = v1;
@@ -233,10 +211,10 @@ export function normalizeTraining(
       }
     }
     for (let c = quads; c < channels; c++) {
-      const mu = mean[c]!, a = scale[c]!, b = beta ? beta[c]! : 0;
+      const mu = mean[c]!, a = scale[c]!, b = shift[c]!;
       for (let i = i0 + c; i < i1; i += channels) {
         const v = (x[i]! - mu) * a + b;
-        if (!relu || v > 0) y[i] = v;
+        y[i] = relu && !(v > 0) ? 0 : v;
       }
     }
   }
