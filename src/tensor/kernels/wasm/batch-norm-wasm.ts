@@ -80,7 +80,9 @@ export function trainingBackwardWasm(
   const gyo = mem.take(4 * x.length); // gx is written over it
   const meanAt = mem.take(4 * channels);
   const betaAt = mem.take(4 * channels);
-  const [k1At, k2At, k0At, sumGyAt, sumGyXcAt] = [0, 0, 0, 0, 0].map(() => mem.take(8 * channels)) as [number, number, number, number, number];
+  const perChannelF64 = (): number => mem.take(8 * channels);
+  const k1At = perChannelF64(), k2At = perChannelF64(), k0At = perChannelF64();
+  const sumGyAt = perChannelF64(), sumGyXcAt = perChannelF64();
   const f = mem.commit();
   f.set(x, xo >> 2);
   f.set(gy, gyo >> 2);
