@@ -42,7 +42,7 @@ export interface BatchNormOpOptions {
   /**
    * Apply a ReLU to the output in the same op: y = max(bn(x), 0), the same
    * values and gradients as relu(bn(x)) with one pass over memory fewer each
-   * way (Sequential fuses BatchNorm followed by ReLU this way).
+   * way (what a BatchNorm layer with activation 'relu' runs).
    */
   relu?: boolean;
 }
