@@ -45,3 +45,5 @@ export { batchNormReport, formatBatchNormReport, type BatchNormReportOptions, ty
 export { gemm, gemmJs, setGemmBackend, gemmBackend, type GemmOptions, type GemmBackend } from './tensor/kernels/gemm.js';
 export { setGemmThreads, gemmThreads, wasmAvailable, gemmWasmReady } from './tensor/kernels/wasm/gemm-wasm.js';
 export { conv2dGeometry, type Conv2dGeometry, type Padding } from './tensor/kernels/im2col.js';
+export { window2d, windowAxis, type Window2d, type Window2dSpec, type WindowAxis } from './tensor/kernels/window.js';
+export { StatelessLayer, type Activation } from './layers/activations.js';

@@ -16,11 +16,8 @@ import { Tensor } from '../tensor/tensor.js';
 
 /**
  * Maps dL/dy to dL/dx for each input (null where an input needs no gradient).
- * `gy` belongs to the closure for the duration of the call: it may be
- * overwritten and returned (relu and batch norm write dL/dx over dL/dy,
- * saving an array per layer), or returned as is (identity ops). Any other
- * array it returns must be freshly allocated, since the walk keeps it and
- * accumulates into it.
+ * Which arrays it may write over and return: see "Who owns a gradient
+ * buffer" in docs/autograd.md.
  */
 export type BackwardFn = (gy: Float32Array) => readonly (Float32Array | null)[];
 

@@ -27,7 +27,9 @@ import { ones, zeros } from '../tensor/create.js';
 import { channelMoments } from '../tensor/kernels/batch-norm.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkRank, Layer, type CallOptions } from './layer.js';
+import { checkBoolean, checkNumber, checkOneOf, describe } from '../tensor/options.js';
+import { applyActivation, checkActivation, type Activation } from './activations.js';
+import { checkLayerOptions, checkRank, Layer, type CallOptions } from './layer.js';
 
 /** Options of `BatchNorm`; the defaults are Keras's (see docs/conventions.md for other frameworks). */
 export interface BatchNormOptions {
@@ -42,7 +44,11 @@ export interface BatchNormOptions {
   scale?: boolean;
   /** Which variance the moving average tracks (default 'unbiased'). */
   movingVariance?: 'unbiased' | 'biased';
+  /** Applied to the output (default 'linear': none); 'relu' runs fused into the normalization. */
+  activation?: Activation;
 }
+
+const BATCH_NORM_OPTIONS = ['momentum', 'epsilon', 'center', 'scale', 'movingVariance', 'activation'];
 
 /**
  * One call's per-channel input statistics, as seen by a `statisticsObserver`.
@@ -68,7 +74,7 @@ export interface BatchMoments {
  * docs/pitfalls.md.
  *
  * @example
- * const bn = new BatchNorm({ momentum: 0.99, epsilon: 1e-3 });
+ * const bn = new BatchNorm({ momentum: 0.99, epsilon: 1e-3 }); // { activation: 'relu' } fuses a ReLU
  * bn.call(x, { isTraining: true });   // batch statistics; movingMean/movingVariance updated
  * bn.call(x, { isTraining: false });  // moving statistics; nothing changes
  * bn.trainable = false;               // frozen: moving statistics even in a training call
@@ -81,6 +87,8 @@ export class BatchNorm extends Layer {
   readonly center: boolean;
   readonly scale: boolean;
   readonly movingVarianceMode: 'unbiased' | 'biased';
+  /** The activation applied to the output ('linear': none). */
+  readonly activation: Activation;
   /** Trainable scale, initially 1 (null if `scale` is false). */
   gamma: Tensor | null = null;
   /** Trainable offset, initially 0 (null if `center` is false). */
@@ -96,13 +104,16 @@ export class BatchNorm extends Layer {
   statisticsObserver: ((moments: BatchMoments) => void) | null = null;
 
   constructor(opts: BatchNormOptions = {}) {
-    super(opts.name ?? 'bn');
+    super(checkLayerOptions('BatchNorm', opts, BATCH_NORM_OPTIONS) ?? 'bn');
     const { momentum = 0.99, epsilon = 1e-3, center = true, scale = true, movingVariance = 'unbiased' } = opts;
-    if (!(momentum >= 0 && momentum <= 1)) throw new Error(`BatchNorm: momentum must be in [0, 1], got ${momentum}`);
-    if (!(epsilon > 0)) throw new Error(`BatchNorm: epsilon must be positive, got ${epsilon}`);
-    if (movingVariance !== 'unbiased' && movingVariance !== 'biased') {
-      throw new Error(`BatchNorm: movingVariance must be 'unbiased' or 'biased', got '${String(movingVariance)}'`);
+    checkNumber('BatchNorm', 'momentum', momentum, 0, 1);
+    if (typeof epsilon !== 'number' || !(epsilon > 0) || epsilon === Infinity) {
+      throw new Error(`BatchNorm: epsilon must be a positive finite number, got ${describe(epsilon)}`);
     }
+    checkBoolean('BatchNorm', 'center', center);
+    checkBoolean('BatchNorm', 'scale', scale);
+    checkOneOf('BatchNorm', 'movingVariance', movingVariance, ['unbiased', 'biased']);
+    this.activation = checkActivation('BatchNorm', opts.activation);
     this.momentum = momentum;
     this.epsilon = epsilon;
     this.center = center;
@@ -127,37 +138,38 @@ export class BatchNorm extends Layer {
   }
 
   /**
-   * relu(this.call(x, opts)) as one op (see `BatchNormOpOptions.relu`): the
-   * same values, gradients and statistics updates. Sequential calls it for a
-   * BatchNorm directly followed by a ReLU.
+   * Calls the layer with `activation` in place of its own: how `Sequential`
+   * runs this layer and the ReLU layer after it as one fused op.
    */
-  callThenRelu(x: Tensor, opts: CallOptions): Tensor {
+  callWithActivation(x: Tensor, opts: CallOptions, activation: Activation): Tensor {
     this.prepareCall(x, opts);
-    return this.normalize(x, opts.isTraining, true);
+    return this.normalize(x, opts.isTraining, activation);
   }
 
   protected forward(x: Tensor, isTraining: boolean): Tensor {
-    return this.normalize(x, isTraining, false);
+    return this.normalize(x, isTraining, this.activation);
   }
 
-  /** The forward pass; with `relu`, followed by a ReLU in the same op. */
-  private normalize(x: Tensor, isTraining: boolean, relu: boolean): Tensor {
+  /** The forward pass, then the activation ('relu' inside the batch-norm op, the same floats as after it). */
+  private normalize(x: Tensor, isTraining: boolean, activation: Activation): Tensor {
     checkRank(this.name, x, [2, 4]);
     const c = x.shape[x.rank - 1];
     if (c !== this.channels) {
       throw new Error(`${this.name}: input ${formatShape(x.shape)} has ${c} channels but the layer was built for ${this.channels}`);
     }
+    const relu = activation === 'relu';
+    const after = relu ? 'linear' : activation;
     // A frozen layer behaves as in inference even in a training call.
     if (!isTraining || !this.trainable) {
       if (this.statisticsObserver) {
         this.statisticsObserver({ ...channelMoments(x.data, c), count: x.size / c, usedBatchStatistics: false });
       }
-      return batchNormInference(x, this.movingMean!, this.movingVariance!, this.gamma, this.beta, this.epsilon, { relu });
+      return applyActivation(batchNormInference(x, this.movingMean!, this.movingVariance!, this.gamma, this.beta, this.epsilon, { relu }), after);
     }
     const { y, mean, variance, count } = batchNormTraining(x, this.gamma, this.beta, this.epsilon, { relu });
     this.statisticsObserver?.({ mean, variance, count, usedBatchStatistics: true });
     this.updateMovingStatistics(mean, variance, count);
-    return y;
+    return applyActivation(y, after);
   }
 
   /**

@@ -3,12 +3,13 @@
  * TensorFlow's SAME/VALID padding. y = conv2d(x, kernel) + bias.
  */
 import { conv2d } from '../autograd/ops/conv2d.js';
+import { checkOneOf, describe } from '../tensor/options.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkRank } from './layer.js';
-import { KernelLayer, type KernelOptions } from './weights.js';
+import { checkKernelOptions, KernelLayer, type KernelOptions } from './weights.js';
 
-/** Options of the `Conv2d` layer: strides, padding, and the kernel options. */
+/** Options of the `Conv2d` layer: strides, padding, and the kernel options (bias, initializer, regularizer, activation). */
 export interface Conv2dOptions extends KernelOptions {
   name?: string;
   /** Step between patches, one number or [vertical, horizontal] (default 1). */
@@ -23,6 +24,7 @@ export interface Conv2dOptions extends KernelOptions {
  *
  * @example
  * const conv = new Conv2d(16, 3, { padding: 'same', strides: 2, useBias: false });
+ * new Conv2d(8, 3, { activation: 'relu' });   // max(conv2d(x, W) + b, 0), fused into one op
  * conv.call(zeros([8, 28, 28, 1]), { isTraining: false }).shape; // [8, 14, 14, 16]
  */
 export class Conv2d extends KernelLayer {
@@ -32,15 +34,18 @@ export class Conv2d extends KernelLayer {
   private readonly opts: Conv2dOptions;
 
   constructor(filters: number, kernelSize: number | [number, number], opts: Conv2dOptions = {}) {
-    super(opts.name ?? 'conv', opts);
-    if (!Number.isInteger(filters) || filters < 1) throw new Error(`Conv2d: filters must be a positive integer, got ${String(filters)}`);
+    super(checkKernelOptions('Conv2d', opts, ['strides', 'padding']) ?? 'conv', opts);
+    if (!Number.isInteger(filters) || filters < 1) throw new Error(`Conv2d: filters must be a positive integer, got ${describe(filters)}`);
     const ks: [number, number] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     if (!Array.isArray(ks) || ks.length !== 2 || !ks.every((k) => Number.isInteger(k) && k >= 1)) {
-      throw new Error(`Conv2d: kernelSize must be a positive integer or a pair, got ${String(kernelSize)}`);
+      throw new Error(`Conv2d: kernelSize must be a positive integer or a pair, got ${describe(kernelSize)}`);
     }
-    if (opts.padding !== undefined && opts.padding !== 'same' && opts.padding !== 'valid') {
-      throw new Error(`Conv2d: padding must be 'same' or 'valid', got '${String(opts.padding)}'`);
+    const strides = opts.strides ?? 1;
+    const pair = typeof strides === 'number' ? [strides, strides] : strides;
+    if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((st) => Number.isInteger(st) && st >= 1)) {
+      throw new Error(`Conv2d: strides must be a positive integer or a pair of them, got ${describe(strides)}`);
     }
+    if (opts.padding !== undefined) checkOneOf('Conv2d', 'padding', opts.padding, ['same', 'valid']);
     this.filters = filters;
     this.kernelSize = ks;
     this.opts = opts;

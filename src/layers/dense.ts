@@ -1,11 +1,12 @@
 /** Dense (fully connected): y = x W + b, with W [in, units] and b [units]. */
 import { matmul } from '../autograd/ops/matmul.js';
+import { describe } from '../tensor/options.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkRank } from './layer.js';
-import { KernelLayer, type KernelOptions } from './weights.js';
+import { checkKernelOptions, KernelLayer, type KernelOptions } from './weights.js';
 
-/** Options of `Dense`: a name, plus the kernel options (bias, initializer, regularizer). */
+/** Options of `Dense`: a name, plus the kernel options (bias, initializer, regularizer, activation). */
 export interface DenseOptions extends KernelOptions {
   name?: string;
 }
@@ -15,7 +16,7 @@ export interface DenseOptions extends KernelOptions {
  * call from the input's feature count (Keras style), Glorot-uniform by default.
  *
  * @example
- * const dense = new Dense(10, { useBias: false, kernelRegularizer: l2(1e-4) });
+ * const dense = new Dense(10, { useBias: false, kernelRegularizer: l2(1e-4), activation: 'relu' });
  * dense.call(tensor([[1, 2, 3]]), { isTraining: false }).shape; // [1, 10]
  * [...dense.stateDict().keys()];                                // ['kernel']
  */
@@ -24,8 +25,8 @@ export class Dense extends KernelLayer {
   readonly units: number;
 
   constructor(units: number, opts: DenseOptions = {}) {
-    super(opts.name ?? 'dense', opts);
-    if (!Number.isInteger(units) || units < 1) throw new Error(`Dense: units must be a positive integer, got ${String(units)}`);
+    super(checkKernelOptions('Dense', opts) ?? 'dense', opts);
+    if (!Number.isInteger(units) || units < 1) throw new Error(`Dense: units must be a positive integer, got ${describe(units)}`);
     this.units = units;
   }
 

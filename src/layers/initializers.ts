@@ -4,6 +4,7 @@
  * different (and reproducible) values.
  */
 import { randomUniform, truncatedNormal as truncatedNormalTensor } from '../tensor/random.js';
+import { checkNumber, checkOptions } from '../tensor/options.js';
 import type { Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -21,6 +22,8 @@ export type Initializer = (shape: Shape, fans: Fans, seed: number) => Tensor;
  *   limit = sqrt(6 / (fanIn + fanOut)).
  */
 export function glorotUniform(opts: { seed?: number } = {}): Initializer {
+  checkOptions('glorotUniform', opts, ['seed']);
+  if (opts.seed !== undefined) checkNumber('glorotUniform', 'seed', opts.seed);
   return (shape, { fanIn, fanOut }, layerSeed) => {
     const limit = Math.sqrt(6 / (fanIn + fanOut));
     return randomUniform(shape, { seed: mixSeeds(opts.seed ?? 0, layerSeed), minval: -limit, maxval: limit });
@@ -29,6 +32,9 @@ export function glorotUniform(opts: { seed?: number } = {}): Initializer {
 
 /** TensorFlow's truncated normal: N(0, stddev^2), redrawn beyond 2 stddev. */
 export function truncatedNormal(opts: { stddev?: number; mean?: number; seed?: number } = {}): Initializer {
+  checkOptions('truncatedNormal', opts, ['stddev', 'mean', 'seed']);
+  for (const key of ['mean', 'seed'] as const) if (opts[key] !== undefined) checkNumber('truncatedNormal', key, opts[key]);
+  if (opts.stddev !== undefined) checkNumber('truncatedNormal', 'stddev', opts.stddev, 0);
   return (shape, _fans, layerSeed) =>
     truncatedNormalTensor(shape, { seed: mixSeeds(opts.seed ?? 0, layerSeed), stddev: opts.stddev ?? 0.05, mean: opts.mean ?? 0 });
 }

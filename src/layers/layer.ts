@@ -12,6 +12,7 @@
  * `parameters()` are what an optimizer updates; `stateDict()` is everything
  * a checkpoint must carry, non-trainable state (moving statistics) included.
  */
+import { checkOptions, describe } from '../tensor/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
 
@@ -118,6 +119,20 @@ export abstract class Layer {
   regularizationLoss(): Tensor | null {
     return null;
   }
+}
+
+/**
+ * Checks a layer's options object: every key is `name` or one of `valid`
+ * (an unknown key is an error with a did-you-mean suggestion), and `name`,
+ * if given, is a non-empty string. Returns the name option.
+ */
+export function checkLayerOptions(owner: string, opts: unknown, valid: readonly string[] = []): string | undefined {
+  checkOptions(owner, opts, ['name', ...valid]);
+  const name = (opts as { name?: unknown } | undefined)?.name;
+  if (name !== undefined && (typeof name !== 'string' || name === '')) {
+    throw new Error(`${owner}: name must be a non-empty string, got ${describe(name)}`);
+  }
+  return name as string | undefined;
 }
 
 /** Runtime guard for callers that bypass the type checker. */

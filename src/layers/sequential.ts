@@ -2,6 +2,12 @@
  * A stack of layers applied in order. Children without an explicit name are
  * named by kind and position among their kind (conv1, bn1, relu1, conv2, ...),
  * so stateDict keys such as `conv3/kernel` and `bn3/movingMean` are stable.
+ *
+ * The ReLU fusion is decided here, once, when the model is built: a Dense,
+ * Conv2d or BatchNorm with no activation of its own, directly followed by a
+ * ReLU layer, becomes one step that runs the layer with activation 'relu'
+ * (the same floats, one pass over memory fewer each way). The ReLU layer
+ * stays in `layers`, with its name; `forward` is a plain loop over the steps.
  */
 import { add } from '../autograd/ops/arithmetic.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -9,12 +15,16 @@ import { ReLU } from './activations.js';
 import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
-import { Layer } from './layer.js';
+import { checkLayerOptions, Layer, type CallOptions } from './layer.js';
+
+/** One step of the run plan: a layer, or a layer with the ReLU after it fused in. */
+type Step = (x: Tensor, opts: CallOptions) => Tensor;
 
 /**
  * Layers applied in order. Children without a name are named by kind and
  * position (conv1, bn1, relu1, conv2, ...), which gives `stateDict()` stable
- * keys such as `conv2/kernel` and `bn1/movingMean`.
+ * keys such as `conv2/kernel` and `bn1/movingMean`. A ReLU layer directly
+ * after a Dense, Conv2d or BatchNorm runs fused into that layer's op.
  *
  * @example
  * const model = new Sequential([
@@ -28,13 +38,14 @@ import { Layer } from './layer.js';
 export class Sequential extends Layer {
   readonly kind = 'sequential';
   readonly layers: readonly Layer[];
+  private readonly steps: readonly Step[];
 
   constructor(layers: readonly Layer[], opts: { name?: string } = {}) {
-    super(opts.name ?? 'sequential');
+    super(checkLayerOptions('Sequential', opts) ?? 'sequential');
     if (!Array.isArray(layers) || layers.some((l) => !(l instanceof Layer))) {
       throw new Error('Sequential: expected an array of layers');
     }
-    this.layers = [...layers];
+    this.layers = Object.freeze([...layers]); // the plan below is computed from this list, once
     const counts = new Map<string, number>();
     for (const layer of this.layers) {
       const n = (counts.get(layer.kind) ?? 0) + 1;
@@ -44,11 +55,12 @@ export class Sequential extends Layer {
     const names = this.layers.map((l) => l.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) throw new Error(`Sequential: two layers are named '${dup}'`);
+    this.steps = plan(this.layers);
     this.built = true;
   }
 
   /**
-   * Runs the layers in order. If a training call fails part-way (say a layer
+   * Runs the steps in order. If a training call fails part-way (say a layer
    * rejects its input's shape), the BN moving statistics that earlier layers
    * already updated are put back: bad input never leaves the model half-changed.
    */
@@ -57,16 +69,7 @@ export class Sequential extends Layer {
     const saved = buffers.map((b) => Float32Array.from(b.data));
     try {
       let y = x;
-      const layers = this.layers;
-      for (let i = 0; i < layers.length; i++) {
-        const layer = layers[i]!;
-        if (fusesRelu(layer) && isExactly(layers[i + 1], ReLU)) {
-          y = layer.callThenRelu(y, { isTraining }); // one op, the same numbers as the two layers
-          i++;
-        } else {
-          y = layer.call(y, { isTraining });
-        }
-      }
+      for (const step of this.steps) y = step(y, { isTraining });
       return y;
     } catch (e) {
       buffers.forEach((b, i) => b.data.set(saved[i]!));
@@ -74,7 +77,6 @@ export class Sequential extends Layer {
     }
   }
 
-  /** Freezing a model freezes every layer in it (and unfreezing unfreezes them). */
   /** Built once every layer in it has been built (by a first call). */
   override get isBuilt(): boolean {
     return this.layers.every((l) => l.isBuilt);
@@ -83,6 +85,7 @@ export class Sequential extends Layer {
   override get trainable(): boolean {
     return super.trainable;
   }
+  /** Freezing a model freezes every layer in it (and unfreezing unfreezes them). */
   override set trainable(flag: boolean) {
     super.trainable = flag;
     for (const layer of this.layers) layer.trainable = flag;
@@ -117,12 +120,32 @@ export class Sequential extends Layer {
   }
 }
 
+/**
+ * The run plan: one step per layer, except that [X, ReLU] with X a Dense,
+ * Conv2d or BatchNorm whose activation is 'linear' becomes one step running
+ * X with activation 'relu'. Only the classes themselves fuse, not subclasses
+ * (which may change what they compute), and only a plain ReLU is absorbed.
+ */
+function plan(layers: readonly Layer[]): Step[] {
+  const steps: Step[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    if (fusesRelu(layer) && layer.activation === 'linear' && isExactly(layers[i + 1], ReLU)) {
+      steps.push((x, opts) => layer.callWithActivation(x, opts, 'relu'));
+      i++;
+    } else {
+      steps.push((x, opts) => layer.call(x, opts));
+    }
+  }
+  return steps;
+}
+
 /** `layer` is of class `cls` itself, not a subclass that might change what it computes. */
 function isExactly(layer: Layer | undefined, cls: abstract new (...args: never[]) => Layer): boolean {
   return layer !== undefined && Object.getPrototypeOf(layer) === cls.prototype;
 }
 
-/** A layer that can apply a following ReLU inside its own op (BatchNorm, Dense, Conv2d). */
+/** A layer that can apply a ReLU inside its own op (BatchNorm, Dense, Conv2d). */
 function fusesRelu(layer: Layer): layer is BatchNorm | Dense | Conv2d {
   return isExactly(layer, BatchNorm) || isExactly(layer, Dense) || isExactly(layer, Conv2d);
 }

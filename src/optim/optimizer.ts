@@ -17,6 +17,7 @@
  * held by layers and checkpoints stays the same object.
  */
 import { noGrad } from '../autograd/graph.js';
+import { checkOptions } from '../tensor/options.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -246,12 +247,13 @@ export abstract class Optimizer<S extends string = string> {
   }
 }
 
-/** Throws unless every key of `opts` is one of `known` (catches typos such as `lr`). */
+/**
+ * Throws unless every key of `opts` is one of `known` (catches typos such as
+ * `lr`): `checkOptions` from src/tensor/options.ts, so the error suggests the
+ * closest valid name (`beta_1` -> 'beta1').
+ */
 export function checkOptionNames(optimizer: string, opts: object, known: readonly string[]): void {
-  if (opts === null || typeof opts !== 'object') throw new Error(`${optimizer}: options must be an object, got ${String(opts)}`);
-  for (const key of Object.keys(opts)) {
-    if (!known.includes(key)) throw new Error(`${optimizer}: unknown option '${key}' (options: ${known.join(', ')})`);
-  }
+  checkOptions(optimizer, opts, known);
 }
 
 /** Throws unless `value` is a finite number in [lo, hi) (or [lo, hi] when `hiInclusive`). */

@@ -15,6 +15,7 @@ import { add, mul } from '../autograd/ops/arithmetic.js';
 import { sum } from '../autograd/ops/reduce.js';
 import { abs, square } from '../autograd/ops/unary.js';
 import type { Regularizer } from '../layers/layer.js';
+import { checkOptions } from '../tensor/options.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export type { Regularizer } from '../layers/layer.js';
@@ -72,9 +73,7 @@ export interface L1L2Options {
  */
 export function l1l2(opts: L1L2Options): Regularizer {
   if (opts === null || typeof opts !== 'object') throw new Error(`l1l2: expected options { l1, l2 }, got ${String(opts)}`);
-  for (const key of Object.keys(opts)) {
-    if (key !== 'l1' && key !== 'l2') throw new Error(`l1l2: unknown option '${key}' (options: l1, l2)`);
-  }
+  checkOptions('l1l2', opts, ['l1', 'l2']);
   const penaltyL1 = l1(checkScale('l1l2', 'l1', opts.l1 ?? 0));
   const penaltyL2 = l2(checkScale('l1l2', 'l2', opts.l2 ?? 0));
   return (w) => {

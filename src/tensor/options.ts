@@ -62,9 +62,15 @@ export function checkOneOf<T extends string>(owner: string, option: string, valu
   return value as T;
 }
 
-/** The valid key closest to `key` by edit distance (case-insensitive, ignoring `_`), if it is close. */
+/**
+ * The valid key closest to `key` by edit distance (case-insensitive, ignoring
+ * `_`), if it is close; or the valid key that `key` abbreviates (`eps` ->
+ * `epsilon`, three letters at least).
+ */
 function suggest(key: string, valid: readonly string[]): string | null {
   const norm = (s: string): string => s.toLowerCase().replace(/_/g, '');
+  const prefixOf = valid.filter((v) => norm(key).length >= 3 && norm(v).startsWith(norm(key)));
+  if (prefixOf.length === 1) return prefixOf[0]!;
   let best: string | null = null;
   let bestDistance = Infinity;
   for (const candidate of valid) {

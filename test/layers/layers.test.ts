@@ -88,7 +88,7 @@ describe('Conv2d', () => {
     expect(() => new Conv2d(0, 3)).toThrow(/filters must be a positive integer/);
     expect(() => new Conv2d(2, [3, 0])).toThrow(/kernelSize/);
     // @ts-expect-error not a padding mode
-    expect(() => new Conv2d(2, 3, { padding: 'full' })).toThrow("Conv2d: padding must be 'same' or 'valid', got 'full'");
+    expect(() => new Conv2d(2, 3, { padding: 'full' })).toThrow("Conv2d: padding must be one of 'same', 'valid', got 'full' (a string)");
     expect(() => new Conv2d(2, 3).call(randomTensor([2, 5, 5], 1), { isTraining: false })).toThrow(/expected NHWC input .*\[2,5,5\]/);
   });
 });

@@ -82,7 +82,7 @@ describe('regularizer validation', () => {
     ['l1(Infinity)', () => l1(Infinity), /l1: scale must be a non-negative finite number, got Infinity/],
     ['l1l2 negative l1', () => l1l2({ l1: -1 }), /l1l2: l1 must be a non-negative finite number, got -1/],
     ['l1l2 non-number l2', () => l1l2({ l2: '0.1' as never }), /l1l2: l2 must be a non-negative finite number, got 0.1/],
-    ['l1l2 unknown option', () => l1l2({ l3: 1 } as never), /l1l2: unknown option 'l3' \(options: l1, l2\)/],
+    ['l1l2 unknown option', () => l1l2({ l3: 1 } as never), /l1l2: unknown option 'l3' \(did you mean 'l1'\?\); valid options: l1, l2/],
   ])('%s throws', (_, make, message) => {
     expect(make).toThrow(message);
   });

@@ -49,7 +49,7 @@ describe('RMSprop options', () => {
     [{ rho: 1 }, /RMSprop: rho must be a number in \[0, 1\), got 1/],
     [{ rho: -0.1 }, /RMSprop: rho/],
     [{ epsilon: -1e-7 }, /RMSprop: epsilon must be a positive finite number/],
-    [{ momentum: 0.9 }, /RMSprop: unknown option 'momentum' \(options: learningRate, rho, epsilon\)/],
+    [{ momentum: 0.9 }, /RMSprop: unknown option 'momentum'; valid options: learningRate, rho, epsilon/],
   ])('rejects %o', (opts, message) => {
     expect(() => new RMSprop(opts as never)).toThrow(message);
   });

@@ -14,6 +14,11 @@ describe('checkOptions', () => {
     expect(() => checkOptions('Dense', { use_bias: false }, valid)).toThrow("(did you mean 'useBias'?)");
     expect(() => checkOptions('BatchNorm', { eps: 1e-5 }, valid)).toThrow("unknown option 'eps'");
   });
+  it('suggests the key an abbreviation stands for (three letters at least, one match)', () => {
+    expect(() => checkOptions('BatchNorm', { eps: 1e-5 }, valid)).toThrow("BatchNorm: unknown option 'eps' (did you mean 'epsilon'?)");
+    expect(() => checkOptions('X', { st: 1 }, ['strides', 'stddev'])).toThrow(/unknown option 'st'; valid/);
+    expect(() => checkOptions('X', { str: 1 }, ['stride', 'strides'])).toThrow(/unknown option 'str'; valid/); // ambiguous: no guess
+  });
   it('gives no suggestion when nothing is close', () => {
     expect(() => checkOptions('Dense', { frobnicate: 1 }, valid)).toThrow(/unknown option 'frobnicate'; valid options/);
   });

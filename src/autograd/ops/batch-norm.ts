@@ -7,6 +7,7 @@
  *   xHat = (x - mean) / sqrt(var + epsilon),   y = gamma * xHat + beta
  * Inference: the same with fixed (moving) statistics, an affine map.
  */
+import { checkBoolean, checkOptions } from '../../tensor/options.js';
 import { formatShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import * as bn from '../../tensor/kernels/batch-norm.js';
@@ -42,9 +43,15 @@ export interface BatchNormOpOptions {
   /**
    * Apply a ReLU to the output in the same op: y = max(bn(x), 0), the same
    * values and gradients as relu(bn(x)) with one pass over memory fewer each
-   * way (Sequential fuses BatchNorm followed by ReLU this way).
+   * way (what a BatchNorm layer with activation 'relu' runs).
    */
   relu?: boolean;
+}
+
+/** `opts` checked as `BatchNormOpOptions` for `op`; returns its relu flag. */
+function checkRelu(op: string, opts: BatchNormOpOptions | undefined): boolean {
+  checkOptions(op, opts, ['relu']);
+  return checkBoolean(op, 'relu', opts?.relu ?? false);
 }
 
 /**
@@ -58,8 +65,9 @@ export interface BatchNormOpOptions {
  * count; // 32 values per channel; mean and variance are the batch's (biased) statistics
  */
 export function batchNormTraining(
-  x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number, { relu = false }: BatchNormOpOptions = {},
+  x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number, opts: BatchNormOpOptions = {},
 ): BatchNormTrainingResult {
+  const relu = checkRelu('batchNormTraining', opts);
   const channels = checkChannels('batchNorm', x, { gamma, beta });
   const m = x.size / channels;
   if (!(m >= 2)) {
@@ -91,8 +99,9 @@ export function batchNormTraining(
  */
 export function batchNormInference(
   x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number,
-  { relu = false }: BatchNormOpOptions = {},
+  opts: BatchNormOpOptions = {},
 ): Tensor {
+  const relu = checkRelu('batchNormInference', opts);
   const channels = checkChannels('batchNorm', x, { mean, variance, gamma, beta });
   const invStd = bn.inverseStd(variance.data, epsilon);
   const scale = new Float32Array(channels);

@@ -9,6 +9,7 @@
  */
 import { addBias, reluGrad } from '../../tensor/kernels/elementwise.js';
 import { sumRows } from '../../tensor/kernels/reduce.js';
+import { checkBoolean, checkOptions } from '../../tensor/options.js';
 import { formatShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { record } from '../graph.js';
@@ -23,8 +24,10 @@ import { record } from '../graph.js';
  */
 // y = x + bias           dx = gy (passed on as is),  dbias = sum over every axis but the last of gy
 // y = max(x + bias, 0)   the same with gy * [y > 0], written over gy
-export function biasAdd(x: Tensor, bias: Tensor, { relu = false }: { relu?: boolean } = {}): Tensor {
+export function biasAdd(x: Tensor, bias: Tensor, opts: { relu?: boolean } = {}): Tensor {
   if (!(x instanceof Tensor) || !(bias instanceof Tensor)) throw new Error('biasAdd: expected an input Tensor and a bias Tensor');
+  checkOptions('biasAdd', opts, ['relu']);
+  const relu = checkBoolean('biasAdd', 'relu', opts?.relu ?? false);
   const channels = x.shape[x.rank - 1];
   if (bias.rank !== 1 || bias.shape[0] !== channels) {
     throw new Error(`biasAdd: bias ${formatShape(bias.shape)} must be [${channels ?? 'C'}] for input ${formatShape(x.shape)}`);

@@ -10,6 +10,7 @@
 import {
   conv2dBackwardInput, conv2dBackwardKernel, conv2dForward, conv2dGeometry, type Padding,
 } from '../../tensor/kernels/conv2d.js';
+import { checkOptions } from '../../tensor/options.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { record } from '../graph.js';
 
@@ -37,7 +38,8 @@ export function conv2d(x: Tensor, kernel: Tensor, opts: Conv2dOptions = {}): Ten
   if (!(x instanceof Tensor) || !(kernel instanceof Tensor)) {
     throw new Error(`conv2d: expected an input Tensor and a kernel Tensor, got ${typeName(x)} and ${typeName(kernel)}`);
   }
-  const g = conv2dGeometry(x.shape, kernel.shape, opts.strides ?? 1, opts.padding ?? 'valid');
+  checkOptions('conv2d', opts, ['strides', 'padding']);
+  const g = conv2dGeometry(x.shape, kernel.shape, opts?.strides ?? 1, opts?.padding ?? 'valid');
   const y = conv2dForward(x.data, kernel.data, g);
   return record('conv2d', y, [g.n, g.oh, g.ow, g.cout], [x, kernel], (gy) => [
     x.requiresGrad ? conv2dBackwardInput(gy, kernel.data, g) : null,

@@ -3,6 +3,7 @@
  * from primitive ops, so a reader can follow it line by line (and the test
  * suite can check the fused layer against it).
  */
+import { checkBoolean, checkOptions } from '../../tensor/options.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { add, div, mul, sub, type TensorLike } from './arithmetic.js';
 import { mean as reduceMean, type Axes } from './reduce.js';
@@ -15,6 +16,8 @@ import { sqrt, square } from './unary.js';
  * For NHWC batch norm use axes [0, 1, 2]; for [N, C] use [0].
  */
 export function moments(x: Tensor, axes: Axes, opts: { keepDims?: boolean } = {}): { mean: Tensor; variance: Tensor } {
+  checkOptions('moments', opts, ['keepDims']);
+  if (opts?.keepDims !== undefined) checkBoolean('moments', 'keepDims', opts.keepDims);
   const m = reduceMean(x, axes, { keepDims: true });
   const variance = reduceMean(square(sub(x, m)), axes, { keepDims: opts.keepDims ?? false });
   const mean = opts.keepDims ? m : reshape(m, variance.shape);

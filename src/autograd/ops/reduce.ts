@@ -5,6 +5,7 @@
  *   max/min: dx = gy where x equals the extreme, shared among ties.
  */
 import { formatShape, normalizeAxes, type Shape } from '../../tensor/shape.js';
+import { checkBoolean, checkOptions } from '../../tensor/options.js';
 import { Tensor } from '../../tensor/tensor.js';
 import * as k from '../../tensor/kernels/reduce.js';
 import { record } from '../graph.js';
@@ -22,8 +23,10 @@ function outShape(shape: Shape, axes: readonly number[], keepDims: boolean): num
   return keepDims ? k.keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
 }
 
-function check(op: string, x: Tensor): void {
+function check(op: string, x: Tensor, opts: ReduceOptions | undefined): void {
   if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${typeof x}`);
+  checkOptions(op, opts, ['keepDims']);
+  if (opts?.keepDims !== undefined) checkBoolean(op, 'keepDims', opts.keepDims);
 }
 
 /**
@@ -36,7 +39,7 @@ function check(op: string, x: Tensor): void {
  * sum(x, -1, { keepDims: true }).shape;   // [2, 1]
  */
 export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
-  check('sum', x);
+  check('sum', x, opts);
   const ax = normalizeAxes('sum', axes, x.rank);
   const y = k.sum(x.data, x.shape, ax);
   return record('sum', y, outShape(x.shape, ax, opts.keepDims ?? false), [x], (gy) => [k.expand(gy, x.shape, ax)]);
@@ -44,7 +47,7 @@ export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 
 /** Mean over `axes` (all of them by default); refuses to average zero values. */
 export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
-  check('mean', x);
+  check('mean', x, opts);
   const ax = normalizeAxes('mean', axes, x.rank);
   const count = ax.reduce((n, a) => n * x.shape[a]!, 1);
   if (count === 0) throw new Error(`mean: reducing ${formatShape(x.shape)} over axes [${ax}] averages zero values`);
@@ -55,7 +58,7 @@ export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 }
 
 function extreme(op: 'max' | 'min', sign: 1 | -1, x: Tensor, axes: Axes, opts: ReduceOptions): Tensor {
-  check(op, x);
+  check(op, x, opts);
   const ax = normalizeAxes(op, axes, x.rank);
   if (ax.some((a) => x.shape[a] === 0)) throw new Error(`${op}: cannot reduce an empty axis of ${formatShape(x.shape)}`);
   const y = k.extreme(x.data, x.shape, ax, sign);
@@ -74,7 +77,7 @@ export function min(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 
 /** Index of the largest value along `axis` (default the last), as float values; not differentiable. */
 export function argmax(x: Tensor, axis = -1): Tensor {
-  check('argmax', x);
+  check('argmax', x, undefined);
   const [a] = normalizeAxes('argmax', axis, x.rank);
   if (x.shape[a!] === 0) throw new Error(`argmax: axis ${a} of ${formatShape(x.shape)} is empty`);
   return new Tensor(k.argmax(x.data, x.shape, a!), x.shape.filter((_, i) => i !== a));

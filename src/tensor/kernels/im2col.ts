@@ -1,18 +1,12 @@
 /**
- * Convolution geometry (TensorFlow's SAME/VALID rules) and the im2col /
- * col2im pair that turns a convolution into a matrix multiply.
- *
- * Per spatial axis, with input size `in`, window `k` and stride `s`:
- *   VALID: out = ceil((in - k + 1) / s), no padding (needs in >= k)
- *   SAME:  out = ceil(in / s)
- *          padTotal = max((out - 1)*s + k - in, 0)
- *          padBefore = floor(padTotal / 2), padAfter = padTotal - padBefore
- * so an odd padding puts the extra pixel at the bottom / right.
+ * Convolution geometry and the im2col / col2im pair that turns a
+ * convolution into a matrix multiply. The output size and padding follow
+ * TensorFlow's SAME/VALID rules, computed by `window2d` (./window.ts).
  */
 import { formatShape, type Shape } from '../shape.js';
+import { window2d, type Padding } from './window.js';
 
-/** TensorFlow's padding modes: 'same' gives out = ceil(in / stride), 'valid' uses only whole windows. */
-export type Padding = 'same' | 'valid';
+export type { Padding } from './window.js';
 
 /** Everything a conv2d kernel needs: x [n,h,w,cin], kernel [kh,kw,cin,cout], y [n,oh,ow,cout]. */
 export interface Conv2dGeometry {
@@ -37,7 +31,8 @@ export interface Conv2dGeometry {
 /**
  * Validates an NHWC input shape, an HWIO kernel shape, strides (a positive
  * integer or a [vertical, horizontal] pair) and padding, and computes the
- * output size and the padding on each side. Errors name `op` and the shapes.
+ * output size and the padding on each side (`window2d`, no dilation). Errors
+ * name `op` and the shapes.
  */
 export function conv2dGeometry(
   inputShape: Shape, kernelShape: Shape,
@@ -48,40 +43,14 @@ export function conv2dGeometry(
   const [n, h, w, cin] = inputShape as [number, number, number, number];
   const [kh, kw, kin, cout] = kernelShape as [number, number, number, number];
   if (cin !== kin) throw new Error(`${op}: input ${formatShape(inputShape)} has ${cin} channels but kernel ${formatShape(kernelShape)} expects ${kin}`);
-  if (kh < 1 || kw < 1) throw new Error(`${op}: kernel ${formatShape(kernelShape)} has an empty window (${kh}x${kw})`);
-
-  const pair = typeof strides === 'number' ? [strides, strides] : strides;
-  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((s) => Number.isInteger(s) && s >= 1)) {
-    const shown = Array.isArray(strides) ? `[${strides.join(',')}]` : String(strides);
-    throw new Error(`${op}: strides must be a positive integer or a pair of them, got ${shown}`);
-  }
-  const [sh, sw] = pair as [number, number];
-  if (padding !== 'same' && padding !== 'valid') {
-    throw new Error(`${op}: unknown padding '${String(padding)}'; expected 'same' or 'valid'`);
-  }
-
-  const shapes = { op, inputShape, kernelShape };
-  const [oh, padTop, padBottom] = axisGeometry('height', h, kh, sh, padding, shapes);
-  const [ow, padLeft, padRight] = axisGeometry('width', w, kw, sw, padding, shapes);
-  return { n, h, w, cin, kh, kw, cout, sh, sw, oh, ow, padTop, padBottom, padLeft, padRight, padding };
-}
-
-/** [out, padBefore, padAfter] of one spatial axis (the rules at the top of this file). */
-function axisGeometry(
-  name: string, size: number, k: number, s: number, padding: Padding,
-  { op, inputShape, kernelShape }: { op: string; inputShape: Shape; kernelShape: Shape },
-): [number, number, number] {
-  if (size === 0) throw new Error(`${op}: input ${formatShape(inputShape)} has ${name} 0, so the output would be empty`);
-  if (padding === 'valid') {
-    if (size < k) {
+  for (const [name, size, k] of [['height', h, kh], ['width', w, kw]] as const) {
+    if (padding === 'valid' && size > 0 && k >= 1 && size < k) {
       throw new Error(`${op}: with 'valid' padding the input ${name} must be at least the kernel ${name}, but input ${formatShape(inputShape)} has ${size} and kernel ${formatShape(kernelShape)} has ${k}`);
     }
-    return [Math.ceil((size - k + 1) / s), 0, 0];
   }
-  const out = Math.ceil(size / s);
-  const total = Math.max((out - 1) * s + k - size, 0);
-  const before = Math.floor(total / 2);
-  return [out, before, total - before];
+  const g = window2d({ op, size: [h, w], window: [kh, kw], strides, padding, inputShape, windowShape: kernelShape, windowName: 'kernel' });
+  const { sh, sw, oh, ow, padTop, padBottom, padLeft, padRight } = g;
+  return { n, h, w, cin, kh, kw, cout, sh, sw, oh, ow, padTop, padBottom, padLeft, padRight, padding };
 }
 
 /**
