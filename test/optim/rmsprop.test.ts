@@ -49,7 +49,9 @@ describe('RMSprop options', () => {
     [{ rho: 1 }, /RMSprop: rho must be a number in \[0, 1\), got 1/],
     [{ rho: -0.1 }, /RMSprop: rho/],
     [{ epsilon: -1e-7 }, /RMSprop: epsilon must be a positive finite number/],
-    [{ momentum: 0.9 }, /RMSprop: unknown option 'momentum' \(options: learningRate, rho, epsilon\)/],
+    [{ momentum: 1 }, /RMSprop: momentum must be a number in \[0, 1\), got 1/],
+    [{ centered: 1 }, /RMSprop: centered must be true or false, got 1/],
+    [{ decay: 0.9 }, /RMSprop: unknown option 'decay'; valid options: learningRate, rho, epsilon, momentum, centered, clipNorm, globalClipNorm, clipValue/],
   ])('rejects %o', (opts, message) => {
     expect(() => new RMSprop(opts as never)).toThrow(message);
   });
