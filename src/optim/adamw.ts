@@ -15,7 +15,8 @@
  * Defaults: weightDecay 0.01 as PyTorch (Keras' AdamW uses 0.004); lr, betas
  * and epsilon are normgrad's Adam's (Keras's eps 1e-7; PyTorch's is 1e-8).
  */
-import type { Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
 import { adamUpdate, type AdamOptions, type AdamSlot } from './adam.js';
 import { checkOptimizerOptions, readClipping } from './clip.js';
 import type { Slots } from './optimizer.js';
@@ -67,10 +68,31 @@ export class AdamW extends Optimizer<AdamSlot> {
     this.exclude = exclude;
   }
 
+  /**
+   * Asks `exclude` about every parameter first, so a predicate that throws
+   * (or answers neither true nor false) stops the step before any weight changes.
+   */
+  override step(params: Iterable<Tensor>): void {
+    const list = [...params];
+    const excluded = new Set<Tensor>();
+    if (this.exclude !== null) {
+      for (const p of list) if (p instanceof Tensor && p.grad !== null && this.isExcluded(p)) excluded.add(p);
+    }
+    this.excludedNow = excluded;
+    super.step(list);
+  }
+
   protected update(w: Float32Array, g: Float32Array, slots: Slots<AdamSlot>, lr: number, param: Tensor): void {
-    const excluded = this.exclude !== null && this.exclude(param) === true;
     // shrink = 1 - lr * wd (1 for an excluded parameter)
-    const shrink = excluded ? 1 : 1 - lr * this.weightDecay;
+    const shrink = this.excludedNow.has(param) ? 1 : 1 - lr * this.weightDecay;
     adamUpdate(w, g, slots, lr, this.beta1, this.beta2, this.epsilon, shrink);
+  }
+
+  private excludedNow = new Set<Tensor>();
+
+  private isExcluded(param: Tensor): boolean {
+    const answer = this.exclude!(param);
+    if (typeof answer !== 'boolean') throw new Error(`AdamW: exclude must return true or false, got ${String(answer)} for a parameter ${formatShape(param.shape)}`);
+    return answer;
   }
 }

@@ -21,7 +21,10 @@ import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { clipGradients, NO_CLIPPING, type Clipping } from './clip.js';
 
-/** A fixed learning rate, or a schedule of the 1-based step being taken: `(step) => 0.1 * 0.96 ** step`. */
+/**
+ * A fixed learning rate, or a schedule of the 1-based step being taken:
+ * `(step) => 0.1 * 0.96 ** step`, or Keras's from schedules.ts (`cosineDecay({...})`).
+ */
 export type LearningRate = number | ((step: number) => number);
 
 /**
@@ -45,10 +48,10 @@ export function zeroGrad(params: Iterable<Tensor>): void {
 }
 
 /**
- * Base class of SGD, Adam and RMSprop. A subclass declares its slots and
+ * Base class of SGD, Adam, AdamW and RMSprop. A subclass declares its slots and
  * writes `update()`, the per-parameter arithmetic over Float32Arrays; this
- * class handles the step counter, the learning-rate schedule, validation,
- * and the checkpoint format `<prefix>/step`, `<prefix>/<paramName>/<slot>`.
+ * class handles the step counter, the learning-rate schedule, gradient
+ * clipping, validation, and the checkpoint format `<prefix>/step`, `<prefix>/<paramName>/<slot>`.
  */
 export abstract class Optimizer<S extends string = string> {
   /** Steps taken so far (Keras's `iterations`). */

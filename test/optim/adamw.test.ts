@@ -44,6 +44,17 @@ describe('AdamW: decoupled weight decay', () => {
     expect([opt.learningRateAt(1), opt.beta1, opt.beta2, opt.epsilon, opt.weightDecay, opt.exclude]).toEqual([0.001, 0.9, 0.999, 1e-7, 0.01, null]);
   });
 
+  it('refuses an exclude predicate that does not answer true or false, before changing anything', () => {
+    const first = param([5]);
+    const w = param([1, 2]);
+    setGrad(first, [1]);
+    setGrad(w, [1, 1]);
+    const opt = new AdamW({ exclude: ((p: { size: number }) => (p.size === 1 ? false : 'yes')) as never });
+    expect(() => opt.step([first, w])).toThrow(/AdamW: exclude must return true or false, got yes for a parameter \[2\]/);
+    expect([...values(first), ...values(w)]).toEqual([5, 1, 2]); // the first parameter was not stepped either
+    expect(opt.iterations).toBe(0);
+  });
+
   it.each([
     [{ weightDecay: -0.1 }, /AdamW: weightDecay must be a number in \[0, Infinity\), got -0.1/],
     [{ weight_decay: 0.1 }, /AdamW: unknown option 'weight_decay' \(did you mean 'weightDecay'\?\)/],
