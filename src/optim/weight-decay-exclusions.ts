@@ -5,7 +5,10 @@
  * of activations rather than add capacity. Parameters are tensors with no
  * name of their own, so the names come from the model: `model.weights()`
  * names every trainable tensor by its stateDict path (`dense1/bias`,
- * `block2/bn1/gamma`), through nested Sequentials and composite layers alike.
+ * `block2/bn1/gamma`), through nested Sequentials and any composite layer
+ * whose weights() prefixes its children's names the same way. A new
+ * normalization layer that calls its scale and offset gamma and beta
+ * (Keras' names) is covered with no change here.
  */
 import type { Layer } from '../layers/layer.js';
 import { formatShape } from '../tensor/shape.js';
