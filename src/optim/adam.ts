@@ -21,9 +21,9 @@
  *    started from zero) would be under-corrected, and with a steady gradient
  *    its first hundred steps would be 3 to 6.5 times the intended size.
  */
-import { checkOptimizerOptions, readClipping, type ClipOptions } from './clip.js';
+import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, Slots } from './optimizer.js';
-import { checkPositive, checkRange, Optimizer } from './optimizer.js';
+import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
 
 /** Options of `Adam`; the defaults are Keras's. Takes the clipping options too. */
 export interface AdamOptions extends ClipOptions {
@@ -62,7 +62,7 @@ export class Adam extends Optimizer<AdamSlot> {
   readonly epsilon: number;
 
   constructor(opts: AdamOptions = {}) {
-    checkOptimizerOptions('Adam', opts, OPTIONS);
+    checkOptionNames('Adam', opts, [...OPTIONS, ...CLIP_OPTIONS]);
     super('Adam', 'adam', { m: 'element', v: 'element', step: 'counter' }, opts.learningRate ?? 0.001, readClipping('Adam', opts));
     this.beta1 = checkRange('Adam', 'beta1', opts.beta1 ?? 0.9, 0, 1);
     this.beta2 = checkRange('Adam', 'beta2', opts.beta2 ?? 0.999, 0, 1);

@@ -18,9 +18,9 @@
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { adamUpdate, type AdamOptions, type AdamSlot } from './adam.js';
-import { checkOptimizerOptions, readClipping } from './clip.js';
+import { CLIP_OPTIONS, readClipping } from './clip.js';
 import type { Slots } from './optimizer.js';
-import { checkPositive, checkRange, Optimizer } from './optimizer.js';
+import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
 
 /** Options of `AdamW`: Adam's, plus the decay and which parameters it skips. */
 export interface AdamWOptions extends AdamOptions {
@@ -55,7 +55,7 @@ export class AdamW extends Optimizer<AdamSlot> {
   readonly exclude: ((param: Tensor) => boolean) | null;
 
   constructor(opts: AdamWOptions = {}) {
-    checkOptimizerOptions('AdamW', opts, OPTIONS);
+    checkOptionNames('AdamW', opts, [...OPTIONS, ...CLIP_OPTIONS]);
     super('AdamW', 'adamw', { m: 'element', v: 'element', step: 'counter' }, opts.learningRate ?? 0.001, readClipping('AdamW', opts));
     this.beta1 = checkRange('AdamW', 'beta1', opts.beta1 ?? 0.9, 0, 1);
     this.beta2 = checkRange('AdamW', 'beta2', opts.beta2 ?? 0.999, 0, 1);

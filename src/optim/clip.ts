@@ -24,8 +24,6 @@
  * quietly zero (tf.clip_by_global_norm does the same; tf.clip_by_norm would
  * zero the finite entries of a gradient with an infinite norm).
  */
-import { checkOptions } from '../tensor/options.js';
-
 /** The clipping options every optimizer takes (all off by default). */
 export interface ClipOptions {
   /** Rescale each parameter's gradient so its L2 norm is at most this (Keras `clipnorm`), > 0. */
@@ -107,9 +105,4 @@ function sumOfSquares(g: ArrayLike<number>): number {
 
 function scaleInPlace(g: Float32Array, s: number): void {
   if (s !== 1) for (let i = 0; i < g.length; i++) g[i] = g[i]! * s;
-}
-
-/** `checkOptions` with the clipping options added to `valid`. */
-export function checkOptimizerOptions(owner: string, opts: unknown, valid: readonly string[]): void {
-  checkOptions(owner, opts, [...valid, ...CLIP_OPTIONS]);
 }

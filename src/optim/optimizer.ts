@@ -17,6 +17,7 @@
  * held by layers and checkpoints stays the same object.
  */
 import { noGrad } from '../autograd/graph.js';
+import { checkOptions } from '../tensor/options.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { clipGradients, NO_CLIPPING, type Clipping } from './clip.js';
@@ -259,6 +260,15 @@ export abstract class Optimizer<S extends string = string> {
     }
     return s;
   }
+}
+
+/**
+ * Throws unless every key of `opts` is one of `known` (catches typos such as
+ * `lr`): `checkOptions` from src/tensor/options.ts, so the error suggests the
+ * closest valid name (`beta_1` -> 'beta1').
+ */
+export function checkOptionNames(optimizer: string, opts: object, known: readonly string[]): void {
+  checkOptions(optimizer, opts, known);
 }
 
 /** Throws unless `value` is a finite number in [lo, hi) (or [lo, hi] when `hiInclusive`). */

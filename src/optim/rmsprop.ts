@@ -19,9 +19,9 @@
  * ms at ones. The defaults are Keras's (rho 0.9, eps 1e-7; PyTorch's are
  * alpha 0.99, eps 1e-8).
  */
-import { checkOptimizerOptions, readClipping, type ClipOptions } from './clip.js';
+import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, SlotKind, Slots } from './optimizer.js';
-import { checkPositive, checkRange, Optimizer } from './optimizer.js';
+import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
 import { checkBoolean } from '../tensor/options.js';
 
 /** Options of `RMSprop`; the defaults are Keras's. Takes the clipping options too. */
@@ -60,7 +60,7 @@ export class RMSprop extends Optimizer<RMSpropSlot> {
   readonly centered: boolean;
 
   constructor(opts: RMSpropOptions = {}) {
-    checkOptimizerOptions('RMSprop', opts, OPTIONS);
+    checkOptionNames('RMSprop', opts, [...OPTIONS, ...CLIP_OPTIONS]);
     const momentum = checkRange('RMSprop', 'momentum', opts.momentum ?? 0, 0, 1);
     const centered = checkBoolean('RMSprop', 'centered', opts.centered ?? false);
     // Only the slots in use exist, so a plain RMSprop saves just ms.

@@ -10,9 +10,9 @@
  * PyTorch keeps lr outside the velocity (v = mu v + g; w -= lr v); the two
  * agree for a constant learning rate and differ when it changes.
  */
-import { checkOptimizerOptions, readClipping, type ClipOptions } from './clip.js';
+import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, Slots } from './optimizer.js';
-import { checkRange, Optimizer } from './optimizer.js';
+import { checkOptionNames, checkRange, Optimizer } from './optimizer.js';
 
 /** Options of `SGD` (and the clipping options every optimizer takes). */
 export interface SGDOptions extends ClipOptions {
@@ -41,7 +41,7 @@ export class SGD extends Optimizer<'velocity'> {
   readonly nesterov: boolean;
 
   constructor(opts: SGDOptions = {}) {
-    checkOptimizerOptions('SGD', opts, OPTIONS);
+    checkOptionNames('SGD', opts, [...OPTIONS, ...CLIP_OPTIONS]);
     const momentum = checkRange('SGD', 'momentum', opts.momentum ?? 0, 0, 1);
     const nesterov = opts.nesterov ?? false;
     if (typeof nesterov !== 'boolean') throw new Error(`SGD: nesterov must be true or false, got ${String(nesterov)}`);

@@ -99,7 +99,7 @@ describe('Adam options', () => {
     [{ beta2: 1.5 }, /Adam: beta2 must be a number in \[0, 1\)/],
     [{ beta2: Number.NaN }, /Adam: beta2/],
     [{ epsilon: 0 }, /Adam: epsilon must be a positive finite number, got 0/],
-    [{ beta_1: 0.9 }, /Adam: unknown option 'beta_1' \(did you mean 'beta1'\?\); valid options: learningRate, beta1, beta2, epsilon, clipNorm/],
+    [{ beta_1: 0.9 }, /Adam: unknown option 'beta_1' \(did you mean 'beta1'\?\); valid options: learningRate, beta1, beta2, epsilon/],
   ])('rejects %o', (opts, message) => {
     expect(() => new Adam(opts as never)).toThrow(message);
   });
