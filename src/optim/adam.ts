@@ -21,11 +21,12 @@
  *    started from zero) would be under-corrected, and with a steady gradient
  *    its first hundred steps would be 3 to 6.5 times the intended size.
  */
+import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, Slots } from './optimizer.js';
 import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
 
-/** Options of `Adam`; the defaults are Keras's. */
-export interface AdamOptions {
+/** Options of `Adam`; the defaults are Keras's. Takes the clipping options too. */
+export interface AdamOptions extends ClipOptions {
   /** Step size, or a schedule of the 1-based step (default 0.001). */
   learningRate?: LearningRate;
   /** Decay of the first-moment average, in [0, 1) (default 0.9). */
@@ -38,7 +39,8 @@ export interface AdamOptions {
 
 const OPTIONS = ['learningRate', 'beta1', 'beta2', 'epsilon'] as const;
 
-type AdamSlot = 'm' | 'v' | 'step';
+/** Adam's slots: the two moments and the parameter's own update count. */
+export type AdamSlot = 'm' | 'v' | 'step';
 
 /**
  * The Adam optimizer. State per parameter: `adam/<param>/m`, `adam/<param>/v`
@@ -60,32 +62,37 @@ export class Adam extends Optimizer<AdamSlot> {
   readonly epsilon: number;
 
   constructor(opts: AdamOptions = {}) {
-    checkOptionNames('Adam', opts, OPTIONS);
-    super('Adam', 'adam', { m: 'element', v: 'element', step: 'counter' }, opts.learningRate ?? 0.001);
+    checkOptionNames('Adam', opts, [...OPTIONS, ...CLIP_OPTIONS]);
+    super('Adam', 'adam', { m: 'element', v: 'element', step: 'counter' }, opts.learningRate ?? 0.001, readClipping('Adam', opts));
     this.beta1 = checkRange('Adam', 'beta1', opts.beta1 ?? 0.9, 0, 1);
     this.beta2 = checkRange('Adam', 'beta2', opts.beta2 ?? 0.999, 0, 1);
     this.epsilon = checkPositive('Adam', 'epsilon', opts.epsilon ?? 1e-7);
   }
 
   protected update(w: Float32Array, g: Float32Array, slots: Slots<AdamSlot>, lr: number): void {
-    const { m, v } = slots;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const eps = this.epsilon;
-    // t = t + 1;  c1 = 1 / (1 - b1^t);  c2 = 1 / (1 - b2^t)   (float64 scalars)
-    const t = slots.step[0]! + 1;
-    slots.step[0] = t;
-    const c1 = 1 / (1 - b1 ** t);
-    const c2 = 1 / (1 - b2 ** t);
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i]!;
-      // m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
-      const mi = b1 * m[i]! + (1 - b1) * gi;
-      const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      // w = w - lr * (m c1) / (sqrt(v c2) + eps)
-      w[i] = w[i]! - (lr * mi * c1) / (Math.sqrt(vi * c2) + eps);
-    }
+    adamUpdate(w, g, slots, lr, this.beta1, this.beta2, this.epsilon, 1);
+  }
+}
+
+/**
+ * One Adam update of `w` in place (the formulas at the top of this file).
+ * `shrink` multiplies w first: 1 for Adam, 1 - lr * weightDecay for AdamW.
+ */
+export function adamUpdate(w: Float32Array, g: Float32Array, slots: Slots<AdamSlot>, lr: number, b1: number, b2: number, eps: number, shrink: number): void {
+  const { m, v } = slots;
+  // t = t + 1;  c1 = 1 / (1 - b1^t);  c2 = 1 / (1 - b2^t)   (float64 scalars)
+  const t = slots.step[0]! + 1;
+  slots.step[0] = t;
+  const c1 = 1 / (1 - b1 ** t);
+  const c2 = 1 / (1 - b2 ** t);
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i]!;
+    // m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    // w = shrink w - lr * (m c1) / (sqrt(v c2) + eps)
+    w[i] = shrink * w[i]! - (lr * mi * c1) / (Math.sqrt(vi * c2) + eps);
   }
 }

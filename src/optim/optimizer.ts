@@ -20,8 +20,12 @@ import { noGrad } from '../autograd/graph.js';
 import { checkOptions } from '../tensor/options.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { clipGradients, NO_CLIPPING, type Clipping } from './clip.js';
 
-/** A fixed learning rate, or a schedule of the 1-based step being taken: `(step) => 0.1 * 0.96 ** step`. */
+/**
+ * A fixed learning rate, or a schedule of the 1-based step being taken:
+ * `(step) => 0.1 * 0.96 ** step`, or Keras's from schedules.ts (`cosineDecay({...})`).
+ */
 export type LearningRate = number | ((step: number) => number);
 
 /**
@@ -45,10 +49,10 @@ export function zeroGrad(params: Iterable<Tensor>): void {
 }
 
 /**
- * Base class of SGD, Adam and RMSprop. A subclass declares its slots and
+ * Base class of SGD, Adam, AdamW and RMSprop. A subclass declares its slots and
  * writes `update()`, the per-parameter arithmetic over Float32Arrays; this
- * class handles the step counter, the learning-rate schedule, validation,
- * and the checkpoint format `<prefix>/step`, `<prefix>/<paramName>/<slot>`.
+ * class handles the step counter, the learning-rate schedule, gradient
+ * clipping, validation, and the checkpoint format `<prefix>/step`, `<prefix>/<paramName>/<slot>`.
  */
 export abstract class Optimizer<S extends string = string> {
   /** Steps taken so far (Keras's `iterations`). */
@@ -59,6 +63,9 @@ export abstract class Optimizer<S extends string = string> {
   /** The learning rate as given: a number or a schedule. */
   readonly learningRate: LearningRate;
 
+  /** Gradient clipping applied before every update (clipNorm, globalClipNorm, clipValue; see clip.ts). */
+  readonly clipping: Clipping;
+
   private stepCount = 0;
   private slots = new Map<Tensor, Slots<S>>();
   private readonly slotList: S[];
@@ -67,32 +74,39 @@ export abstract class Optimizer<S extends string = string> {
    * @param displayName used in error messages ('Adam')
    * @param prefix used in state-dict names ('adam')
    * @param slotKinds the slots each parameter gets; empty for plain SGD
+   * @param clipping gradient clipping (read with `readClipping`), none by default
    */
   protected constructor(
     protected readonly displayName: string,
     protected readonly prefix: string,
     private readonly slotKinds: Readonly<Record<S, SlotKind>>,
     learningRate: LearningRate,
+    clipping: Clipping = NO_CLIPPING,
   ) {
     if (typeof learningRate !== 'function' && !(typeof learningRate === 'number' && Number.isFinite(learningRate) && learningRate > 0)) {
       throw new Error(`${displayName}: learningRate must be a positive finite number or a function of the step, got ${String(learningRate)}`);
     }
     this.learningRate = learningRate;
+    this.clipping = clipping;
     this.slotList = Object.keys(slotKinds) as S[];
   }
 
   /**
    * The per-parameter update, run under noGrad. `w`, `g` and the slots are
    * the parameter's value, its gradient and its state, all of one length
-   * (counter slots have length 1); `lr` is this step's learning rate.
+   * (counter slots have length 1); `lr` is this step's learning rate; `param`
+   * is the tensor being updated (for per-parameter choices such as AdamW's
+   * exclusions). `g` is already clipped.
    */
-  protected abstract update(w: Float32Array, g: Float32Array, slots: Slots<S>, lr: number): void;
+  protected abstract update(w: Float32Array, g: Float32Array, slots: Slots<S>, lr: number, param: Tensor): void;
 
   /**
    * Takes one step: for each parameter with a gradient, updates its data in
    * place from `param.grad`; parameters whose grad is null are skipped (their
    * slots are kept). Repeated tensors are updated once. Every gradient's
-   * shape is checked before any parameter changes.
+   * shape is checked before any parameter changes. Clipping, if set, acts on
+   * copies of the gradients of this step's parameters (globalClipNorm takes
+   * the norm over exactly those).
    */
   step(params: Iterable<Tensor>): void {
     const todo: Tensor[] = [];
@@ -106,8 +120,9 @@ export abstract class Optimizer<S extends string = string> {
     }
     const t = this.stepCount + 1;
     const lr = this.learningRateAt(t);
+    const grads = clipGradients(todo.map((p) => p.grad!.data), this.clipping);
     noGrad(() => {
-      for (const p of todo) this.update(p.data, p.grad!.data, this.slotsOf(p), lr);
+      todo.forEach((p, i) => this.update(p.data, grads[i]!, this.slotsOf(p), lr, p));
     });
     this.stepCount = t;
   }

@@ -10,11 +10,12 @@
  * PyTorch keeps lr outside the velocity (v = mu v + g; w -= lr v); the two
  * agree for a constant learning rate and differ when it changes.
  */
+import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, Slots } from './optimizer.js';
 import { checkOptionNames, checkRange, Optimizer } from './optimizer.js';
 
-/** Options of `SGD`. */
-export interface SGDOptions {
+/** Options of `SGD` (and the clipping options every optimizer takes). */
+export interface SGDOptions extends ClipOptions {
   /** Step size, or a schedule of the 1-based step (default 0.01, as in Keras). */
   learningRate?: LearningRate;
   /** Velocity decay in [0, 1) (default 0: plain SGD). */
@@ -40,13 +41,13 @@ export class SGD extends Optimizer<'velocity'> {
   readonly nesterov: boolean;
 
   constructor(opts: SGDOptions = {}) {
-    checkOptionNames('SGD', opts, OPTIONS);
+    checkOptionNames('SGD', opts, [...OPTIONS, ...CLIP_OPTIONS]);
     const momentum = checkRange('SGD', 'momentum', opts.momentum ?? 0, 0, 1);
     const nesterov = opts.nesterov ?? false;
     if (typeof nesterov !== 'boolean') throw new Error(`SGD: nesterov must be true or false, got ${String(nesterov)}`);
     if (nesterov && momentum === 0) throw new Error('SGD: nesterov needs momentum > 0 (with momentum 0 it is plain SGD)');
     // Without momentum there is no slot at all, so no velocity is allocated or saved.
-    super('SGD', 'sgd', momentum > 0 ? { velocity: 'element' } : ({} as Record<'velocity', 'element'>), opts.learningRate ?? 0.01);
+    super('SGD', 'sgd', momentum > 0 ? { velocity: 'element' } : ({} as Record<'velocity', 'element'>), opts.learningRate ?? 0.01, readClipping('SGD', opts));
     this.momentum = momentum;
     this.nesterov = nesterov;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor, isGradEnabled, square, sub, sum, tensor } from '../../src/index.js';
 import { Adam } from '../../src/optim/adam.js';
+import { AdamW } from '../../src/optim/adamw.js';
 import { zeroGrad, type Optimizer } from '../../src/optim/optimizer.js';
 import { RMSprop } from '../../src/optim/rmsprop.js';
 import { SGD } from '../../src/optim/sgd.js';
@@ -9,7 +10,10 @@ import { expectClose } from '../helpers.js';
 import { dump, param, setGrad, values } from './fixtures.js';
 
 interface Case {
+  /** The optimizer's displayName, as in its error messages. */
   name: string;
+  /** Tells apart two cases of one optimizer (default: the name). */
+  label?: string;
   prefix: string;
   slots: string[];
   make: () => Optimizer;
@@ -19,6 +23,11 @@ const CASES: Case[] = [
   { name: 'SGD', prefix: 'sgd', slots: ['velocity'], make: () => new SGD({ learningRate: 0.05, momentum: 0.9 }) },
   { name: 'Adam', prefix: 'adam', slots: ['m', 'v', 'step'], make: () => new Adam({ learningRate: 0.05 }) },
   { name: 'RMSprop', prefix: 'rmsprop', slots: ['ms'], make: () => new RMSprop({ learningRate: 0.05 }) },
+  { name: 'AdamW', prefix: 'adamw', slots: ['m', 'v', 'step'], make: () => new AdamW({ learningRate: 0.05, weightDecay: 1e-4 }) },
+  {
+    name: 'RMSprop', label: 'RMSprop (centered, momentum, clipNorm)', prefix: 'rmsprop', slots: ['ms', 'mg', 'velocity'],
+    make: () => new RMSprop({ learningRate: 0.01, centered: true, momentum: 0.5, clipNorm: 10 }),
+  },
 ];
 
 /** A two-parameter "model" with hierarchical names, plus a buffer the optimizer never touches. */
@@ -81,7 +90,7 @@ describe('learning rate as a function of the step', () => {
   });
 });
 
-describe.each(CASES)('$name: behaviour shared by every optimizer', ({ name, prefix, slots, make }) => {
+describe.each(CASES.map((c) => ({ ...c, label: c.label ?? c.name })))('$label: behaviour shared by every optimizer', ({ name, prefix, slots, make }) => {
   it('updates in place: same tensor, same Float32Array, still a parameter', () => {
     const { kernel, bias } = tinyModel();
     const kernelData = kernel.data;

@@ -38,10 +38,77 @@ describe('RMSprop: three steps worked by hand', () => {
   });
 });
 
+describe('RMSprop momentum and centered (hand-worked; the trajectories are checked against PyTorch in torch-reference.test.ts)', () => {
+  it('momentum: v = mu v - lr g / (sqrt(ms) + eps), w = w + v', () => {
+    // lr 0.1, rho 0.9, mu 0.5, eps 1e-7, g = 1 twice from w = 0.
+    // t=1: ms = 0.1, step1 = 0.1 / (sqrt(0.1) + 1e-7) = 0.316227666; v = -0.316227666, w = -0.316227666
+    // t=2: ms = 0.19, step2 = 0.1 / (sqrt(0.19) + 1e-7) = 0.229415680; v = -0.158113833 - 0.229415680 = -0.387529513
+    //      w = -0.703757179
+    const w = param([0]);
+    const opt = new RMSprop({ learningRate: 0.1, momentum: 0.5 });
+    const s1 = 0.1 / (Math.sqrt(0.1) + 1e-7);
+    const s2 = 0.1 / (Math.sqrt(0.19) + 1e-7);
+    setGrad(w, [1]);
+    opt.step([w]);
+    expectClose(w.data, [-s1], 1e-7);
+    setGrad(w, [1]);
+    opt.step([w]);
+    expectClose(w.data, [-s1 - (0.5 * s1 + s2)], 1e-7);
+    expectClose(opt.stateDict(new Map([[w, 'w']])).get('rmsprop/w/velocity')!.data, [-(0.5 * s1 + s2)], 1e-7);
+  });
+
+  it('centered: divides by sqrt(ms - mg^2) + eps', () => {
+    // lr 0.1, rho 0.9, g = 1 then -1 from w = 0.
+    // t=1: ms = 0.1, mg = 0.1, var = 0.09, w = -0.1 / (0.3 + 1e-7)
+    // t=2: ms = 0.19, mg = 0.09 - 0.1 = -0.01, var = 0.1899, w += 0.1 / (sqrt(0.1899) + 1e-7)
+    const w = param([0]);
+    const opt = new RMSprop({ learningRate: 0.1, centered: true });
+    setGrad(w, [1]);
+    opt.step([w]);
+    expectClose(w.data, [-0.1 / (0.3 + 1e-7)], 1e-7);
+    setGrad(w, [-1]);
+    opt.step([w]);
+    expectClose(w.data, [-0.1 / (0.3 + 1e-7) + 0.1 / (Math.sqrt(0.1899) + 1e-7)], 1e-7);
+    expectClose(opt.stateDict(new Map([[w, 'w']])).get('rmsprop/w/mg')!.data, [-0.01], 1e-8);
+  });
+
+  it('keeps only the slots in use: ms; mg when centered; velocity with momentum', () => {
+    const names = (opts: object): string[] => {
+      const w = param([0]);
+      setGrad(w, [1]);
+      const opt = new RMSprop(opts);
+      opt.step([w]);
+      return [...opt.stateDict(new Map([[w, 'w']])).keys()];
+    };
+    expect(names({})).toEqual(['rmsprop/step', 'rmsprop/w/ms']);
+    expect(names({ centered: true })).toEqual(['rmsprop/step', 'rmsprop/w/ms', 'rmsprop/w/mg']);
+    expect(names({ momentum: 0.9, centered: true })).toEqual(['rmsprop/step', 'rmsprop/w/ms', 'rmsprop/w/mg', 'rmsprop/w/velocity']);
+  });
+
+  it('centered: a variance that rounding pushes below 0 is floored, so the step is lr g / eps and not NaN', () => {
+    // A constant gradient 0.3 with rho 0.5: the true variance g^2 rho^t (1 - rho^t) falls below the
+    // float32 rounding of ms and mg within ~25 steps, and ms - mg^2 then comes out negative
+    // (376 of 400 steps in a replay of the arithmetic).
+    const w = param([0]);
+    const opt = new RMSprop({ learningRate: 1e-9, rho: 0.5, centered: true });
+    const g = Math.fround(0.3);
+    let floored = 0;
+    for (let t = 0; t < 60; t++) {
+      const before = w.item();
+      setGrad(w, [0.3]);
+      opt.step([w]);
+      expect(Number.isFinite(w.item())).toBe(true);
+      const taken = before - w.item();
+      if (Math.abs(taken - (1e-9 * g) / 1e-7) <= 1e-6 * Math.abs(taken)) floored++;
+    }
+    expect(floored).toBeGreaterThan(10);
+  });
+});
+
 describe('RMSprop options', () => {
-  it('defaults to Keras: lr 0.001, rho 0.9, epsilon 1e-7', () => {
+  it('defaults to Keras: lr 0.001, rho 0.9, epsilon 1e-7, no momentum, not centered', () => {
     const opt = new RMSprop();
-    expect([opt.learningRate, opt.rho, opt.epsilon]).toEqual([0.001, 0.9, 1e-7]);
+    expect([opt.learningRate, opt.rho, opt.epsilon, opt.momentum, opt.centered]).toEqual([0.001, 0.9, 1e-7, 0, false]);
   });
 
   it.each([
@@ -49,7 +116,9 @@ describe('RMSprop options', () => {
     [{ rho: 1 }, /RMSprop: rho must be a number in \[0, 1\), got 1/],
     [{ rho: -0.1 }, /RMSprop: rho/],
     [{ epsilon: -1e-7 }, /RMSprop: epsilon must be a positive finite number/],
-    [{ momentum: 0.9 }, /RMSprop: unknown option 'momentum'; valid options: learningRate, rho, epsilon/],
+    [{ momentum: 1 }, /RMSprop: momentum must be a number in \[0, 1\), got 1/],
+    [{ centered: 1 }, /RMSprop: centered must be true or false, got 1/],
+    [{ decay: 0.9 }, /RMSprop: unknown option 'decay'; valid options: learningRate, rho, epsilon, momentum, centered, clipNorm, globalClipNorm, clipValue/],
   ])('rejects %o', (opts, message) => {
     expect(() => new RMSprop(opts as never)).toThrow(message);
   });
