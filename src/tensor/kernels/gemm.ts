@@ -57,7 +57,8 @@
  * to wall time: the host, not this code, sets the spread.
  */
 
-import { gemmWasm, wasmAvailable } from './wasm/gemm-wasm.js';
+import { backend } from './backend.js';
+import { gemmWasm } from './wasm/gemm-wasm.js';
 
 /** How `gemm` reads its operands and writes C. */
 export interface GemmOptions {
@@ -92,33 +93,9 @@ const apLanes = [ap];
 const bpLanes = [bp0, bp1, bp2, bp3, bp4, bp5, bp6];
 const tile = new Float64Array(MR * NR);
 
-/** Which implementation `gemm` runs: WebAssembly SIMD (default where supported) or plain TypeScript. */
-export type GemmBackend = 'wasm' | 'js';
-
-let backend: GemmBackend = wasmAvailable() ? 'wasm' : 'js';
-
-/**
- * Selects the GEMM implementation; returns the previous one. 'js' is the
- * readable reference below; 'wasm' is wasm/gemm.ts compiled to SIMD128 on
- * up to two threads (src/tensor/kernels/wasm/). Both have one contract and
- * are tested against the same naive loop.
- */
-export function setGemmBackend(next: GemmBackend): GemmBackend {
-  if (next !== 'wasm' && next !== 'js') throw new Error(`setGemmBackend: expected 'wasm' or 'js', got '${String(next)}'`);
-  if (next === 'wasm' && !wasmAvailable()) throw new Error('setGemmBackend: this runtime lacks WebAssembly SIMD128 or shared memory');
-  const previous = backend;
-  backend = next;
-  return previous;
-}
-
-/** The GEMM implementation `gemm` currently runs. */
-export function gemmBackend(): GemmBackend {
-  return backend;
-}
-
 /**
  * C = op(A)·op(B), or C += op(A)·op(B) with `accumulate`, on row-major
- * Float32Arrays, with the selected backend (see `setGemmBackend`).
+ * Float32Arrays, with the selected backend (see `setBackend` in backend.ts).
  *
  * @example
  * const c = new Float32Array(4);
@@ -129,7 +106,7 @@ export function gemm(
   m: number, k: number, n: number, opts: GemmOptions = {},
 ): void {
   checkGemmArgs('gemm', a, b, c, m, k, n);
-  if (backend === 'wasm') gemmWasm(a, b, c, m, k, n, opts);
+  if (backend() === 'wasm') gemmWasm(a, b, c, m, k, n, opts);
   else gemmJs(a, b, c, m, k, n, opts);
 }
 

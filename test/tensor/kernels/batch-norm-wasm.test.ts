@@ -11,10 +11,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backward, batchNormTraining, Tensor } from '../../../src/index.js';
-import * as bn from '../../../src/tensor/kernels/batch-norm.js';
-import { setGemmBackend } from '../../../src/tensor/kernels/gemm.js';
-import { batchNormWasmFits, trainingBackwardWasm, trainingForwardWasm } from '../../../src/tensor/kernels/wasm/batch-norm-wasm.js';
-import { gemmWasmReady, wasmAvailable } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import * as bn from '../../../src/tensor/kernels/batch-norm-fast.js';
+import { ready, setBackend, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
+import * as dispatch from '../../../src/tensor/kernels/batch-norm.js';
+import { batchNormWasmCalls, trainingBackwardWasm, trainingForwardWasm } from '../../../src/tensor/kernels/wasm/batch-norm-wasm.js';
 import { rand } from './reference.js';
 
 /** [rows, channels]: 4 and 8 are all groups of four; 1, 3 only leftovers; 5, 13, 76 both. */
@@ -38,7 +38,7 @@ function expectSameFloats(actual: ArrayLike<number> | null, expected: ArrayLike<
 
 describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as the TypeScript kernels', () => {
   beforeAll(async () => {
-    expect(await gemmWasmReady()).toBe(true);
+    expect(await ready()).toBe(true);
   });
 
   CASES.forEach(([rows, channels], k) => {
@@ -114,23 +114,30 @@ describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as t
       return [y.data, mean, variance, x.grad!.data, gamma.grad!.data, beta.grad!.data];
     };
     const wasm = run();
-    const previous = setGemmBackend('js');
+    const previous = setBackend('js');
     let js: Float32Array[];
     try {
       js = run();
     } finally {
-      setGemmBackend(previous);
+      setBackend(previous);
     }
     ['y', 'mean', 'variance', 'dL/dx', 'dL/dgamma', 'dL/dbeta'].forEach((what, i) => expectSameFloats(wasm[i]!, js[i]!, what));
   });
 
-  it('runs only with the wasm GEMM backend: setGemmBackend("js") keeps batch norm in TypeScript', () => {
-    expect(batchNormWasmFits(1000)).toBe(true);
-    const previous = setGemmBackend('js');
+  it("the kernel layer decides: setBackend('js') keeps batch norm in TypeScript, 'wasm' runs it in WebAssembly", () => {
+    const x = rand(40 * 4, 3), gy = rand(40 * 4, 4);
+    const run = (): number => {
+      const before = batchNormWasmCalls();
+      const { mean, invStd } = dispatch.trainingForward(x, 4, null, null, 1e-3);
+      dispatch.trainingBackward(x, gy, mean, invStd, null, true);
+      return batchNormWasmCalls() - before;
+    };
+    expect(run()).toBe(2);
+    const previous = setBackend('js');
     try {
-      expect(batchNormWasmFits(1000)).toBe(false);
+      expect(run()).toBe(0);
     } finally {
-      setGemmBackend(previous);
+      setBackend(previous);
     }
   });
 });

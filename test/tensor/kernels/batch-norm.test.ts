@@ -4,7 +4,7 @@
  * affineGrads, trainingInputGrad) and a float64 loop, on awkward shapes.
  */
 import { describe, expect, it } from 'vitest';
-import * as bn from '../../../src/tensor/kernels/batch-norm.js';
+import * as bn from '../../../src/tensor/kernels/batch-norm-fast.js';
 import { reluGrad } from '../../../src/tensor/kernels/elementwise.js';
 import { expectClose, rand } from './reference.js';
 

@@ -21,9 +21,8 @@ import {
   conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmCalls, conv2dWasmFits,
 } from '../../../src/tensor/kernels/wasm/conv2d-wasm.js';
 import { gemmRuntime } from '../../../src/tensor/kernels/wasm/pool.js';
-import {
-  gemmWasmReady, gemmWasmStats, setGemmThreads, setGemmWasmLimits, wasmAvailable, type GemmWasmLimits,
-} from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import { ready, setThreads, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
+import { gemmWasmStats, setGemmWasmLimits, type GemmWasmLimits } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
 import { naiveConv, rand } from './reference.js';
 
 const U = 2 ** -24;
@@ -67,17 +66,17 @@ interface Outputs {
 }
 
 function runAll(threads: 1 | 2, x: Float32Array, k: Float32Array, gy: Float32Array, g: Conv2dGeometry): Outputs {
-  setGemmThreads(threads);
+  setThreads(threads);
   return { y: conv2dForwardWasm(x, k, g), gx: conv2dBackwardInputWasm(gy, k, g), gk: conv2dBackwardKernelWasm(x, gy, g) };
 }
 
 describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
   let saved: GemmWasmLimits;
   beforeAll(async () => {
-    expect(await gemmWasmReady()).toBe(true);
+    expect(await ready()).toBe(true);
   });
   afterEach(() => {
-    setGemmThreads(2);
+    setThreads(2);
     if (saved) setGemmWasmLimits(saved);
   });
 

@@ -19,9 +19,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ready, setThreads, threads as currentThreads, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
 import {
-  gemmWasm, gemmWasmReady, gemmWasmStats, gemmThreads, gemmWorkspace, setGemmThreads, setGemmWasmLimits, wasmAvailable,
-  type GemmWasmLimits,
+  gemmWasm, gemmWasmStats, gemmWorkspace, setGemmWasmLimits, type GemmWasmLimits,
 } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
 import { gemmRuntime } from '../../../src/tensor/kernels/wasm/pool.js';
 import { naiveGemm, rand } from './reference.js';
@@ -46,7 +46,7 @@ function expectWithinBound(c: Float32Array, a: Float32Array, b: Float32Array, m:
 /** Runs gemmWasm with `threads`; returns C. */
 function run(threads: 1 | 2, a: Float32Array, b: Float32Array, m: number, k: number, n: number,
   opts: { transA: boolean; transB: boolean; accumulate?: boolean }, c0?: Float32Array): Float32Array {
-  setGemmThreads(threads);
+  setThreads(threads);
   const c = c0 ? Float32Array.from(c0) : new Float32Array(m * n).fill(Number.NaN); // NaN: must be overwritten
   gemmWasm(a, b, c, m, k, n, opts);
   return c;
@@ -61,19 +61,19 @@ const SHAPES: [number, number, number][] = [
 const TRANS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 
 let saved: GemmWasmLimits;
-const threadsBefore = gemmThreads();
+const threadsBefore = currentThreads();
 
 beforeAll(async () => {
   expect(wasmAvailable()).toBe(true);
   // Every shape big enough to split goes to the helper thread.
   saved = setGemmWasmLimits({ parallelFlops: 0 });
-  setGemmThreads(2);
-  expect(await gemmWasmReady()).toBe(true);
+  setThreads(2);
+  expect(await ready()).toBe(true);
 });
 
 afterAll(() => {
   setGemmWasmLimits(saved);
-  setGemmThreads(threadsBefore);
+  setThreads(threadsBefore);
 });
 
 describe('gemmWasm', () => {
@@ -304,15 +304,17 @@ describe('gemmWasm', () => {
     expect(() => gemmWasm(z, z, new Float32Array(7), 2, 3, 4)).toThrow('gemmWasm: C has 7 values, needs m*n = 2*4');
     expect(() => gemmWasm(z, z, z, 2.5, 3, 4)).toThrow('gemmWasm: m must be a non-negative integer, got 2.5');
     expect(() => gemmWasm(z, z, z, 2, -1, 4)).toThrow('gemmWasm: k must be a non-negative integer, got -1');
-    expect(() => setGemmThreads(3 as 2)).toThrow('setGemmThreads: n must be 1 or 2, got 3');
+    expect(() => setThreads(3 as 2)).toThrow('setThreads: n must be 1 or 2, got 3');
   });
 });
 
 describe('gemmWasm and the process lifetime', () => {
   const src = fileURLToPath(new URL('../../../src/tensor/kernels/wasm/gemm-wasm.ts', import.meta.url));
+  const backendSrc = fileURLToPath(new URL('../../../src/tensor/kernels/backend.ts', import.meta.url));
   const script = (ending: string): string => `
-    import { gemmWasm, gemmWasmReady, gemmWasmStats } from ${JSON.stringify(src)};
-    if (!(await gemmWasmReady())) throw new Error('no helper');
+    import { gemmWasm, gemmWasmStats } from ${JSON.stringify(src)};
+    import { ready } from ${JSON.stringify(backendSrc)};
+    if (!(await ready())) throw new Error('no helper');
     const m = 256, k = 256, n = 256;
     const a = new Float32Array(m * k).fill(0.5), c = new Float32Array(m * n);
     gemmWasm(a, a, c, m, k, n);

@@ -1,7 +1,7 @@
 /**
  * Batch norm's training forward and backward with their passes over the
  * data in WebAssembly SIMD (wasm/batch-norm.ts), on this thread. The math
- * and the per-channel steps between the passes are ../batch-norm.ts' own,
+ * and the per-channel steps between the passes are ../batch-norm-fast.ts' own,
  * and the floats are the same to the bit (tested); only the loops over
  * [rows, channels] moved, four channels per SIMD vector.
  *
@@ -16,23 +16,25 @@
 import {
   backwardCoefficients, dividedBy, inverseStd, trainingScale,
   type BatchNormGrads, type TrainingBackwardOptions, type TrainingForward,
-} from '../batch-norm.js';
-import { gemmBackend } from '../gemm.js';
+} from '../batch-norm-fast.js';
 import { Arena } from './arena.js';
 import { gemmWasmLimits } from './gemm-wasm.js';
 import { gemmRuntime, type GemmRuntime } from './pool.js';
 
-/**
- * Whether batch norm on `size` values runs here: the GEMM backend is 'wasm'
- * (setGemmBackend('js') keeps every kernel in plain TypeScript) and the
- * copies fit gemmWasm's chunkBytes.
- */
+/** Whether batch norm on `size` values can run here: WebAssembly is there and the copies fit gemmWasm's chunkBytes. */
 export function batchNormWasmFits(size: number): boolean {
   const rt = gemmRuntime();
-  return rt !== null && gemmBackend() === 'wasm' && 3 * 4 * size + 65536 + rt.callStart() <= gemmWasmLimits().chunkBytes;
+  return rt !== null && 3 * 4 * size + 65536 + rt.callStart() <= gemmWasmLimits().chunkBytes;
 }
 
-/** trainingForward (../batch-norm.ts) in WebAssembly. */
+let calls = 0;
+
+/** How many batch-norm kernels have run here (for tests: which path the dispatch took). */
+export function batchNormWasmCalls(): number {
+  return calls;
+}
+
+/** trainingForward (../batch-norm-fast.ts) in WebAssembly. */
 export function trainingForwardWasm(
   x: Float32Array, channels: number, gamma: Float32Array | null, beta: Float32Array | null, epsilon: number, relu = false,
 ): TrainingForward {
@@ -66,7 +68,7 @@ export function trainingForwardWasm(
   return { mean, variance, invStd, y: f.slice(yo >> 2, (yo >> 2) + x.length) };
 }
 
-/** trainingBackward (../batch-norm.ts) in WebAssembly; gy is not changed. */
+/** trainingBackward (../batch-norm-fast.ts) in WebAssembly; gy is not changed. */
 export function trainingBackwardWasm(
   x: Float32Array, gy: Float32Array, mean: Float32Array, invStd: Float32Array,
   gamma: Float32Array | null, needInput: boolean,
@@ -109,6 +111,7 @@ export function trainingBackwardWasm(
 }
 
 function runtime(op: string): GemmRuntime {
+  calls++;
   const rt = gemmRuntime();
   if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
   return rt;

@@ -58,32 +58,6 @@ export function setGemmWasmLimits(next: Partial<GemmWasmLimits>): GemmWasmLimits
   return prev;
 }
 
-/** True when this runtime has WebAssembly SIMD128 and shared memory (checked once, by validating the module). */
-export function wasmAvailable(): boolean {
-  return gemmRuntime() !== null;
-}
-
-/** Threads gemmWasm may use: 1, or 2 (the default on machines with 2+ cores). */
-export function setGemmThreads(n: 1 | 2): void {
-  if (n !== 1 && n !== 2) throw new Error(`setGemmThreads: n must be 1 or 2, got ${String(n)}`);
-  const rt = gemmRuntime();
-  if (rt) rt.threads = n;
-}
-
-/** Threads gemmWasm currently may use. */
-export function gemmThreads(): 1 | 2 {
-  return gemmRuntime()?.threads ?? 1;
-}
-
-/**
- * Starts the helper thread now rather than at the first large call (whose
- * work then runs on the main thread alone); resolves to true once it can take
- * work, false with threads = 1 or without WebAssembly support.
- */
-export function gemmWasmReady(): Promise<boolean> {
-  return gemmRuntime()?.startHelper() ?? Promise.resolve(false);
-}
-
 /**
  * A Float32Array of `length` floats inside the shared WebAssembly memory.
  * gemmWasm uses an operand that is (a subarray of) this view where it is,
