@@ -12,7 +12,7 @@
  * references; they may differ in the last bits (wasm's GEMM sums in float32,
  * the TypeScript GEMM in float64). The thread count never changes a bit.
  */
-import { gemmRuntime } from './wasm/pool.js';
+import { wasmRuntime } from './wasm/runtime.js';
 
 /** Which implementation the kernels run: WebAssembly SIMD ('wasm') or plain TypeScript ('js'). */
 export type Backend = 'wasm' | 'js';
@@ -21,7 +21,7 @@ let current: Backend | undefined;
 
 /** True when this runtime has WebAssembly SIMD128 and shared memory (checked once, by validating the module). */
 export function wasmAvailable(): boolean {
-  return gemmRuntime() !== null;
+  return wasmRuntime() !== null;
 }
 
 /**
@@ -48,7 +48,7 @@ export function setThreads(n: 1 | 2): void {
 
 /** Threads the WebAssembly kernels currently may use (1 without WebAssembly). */
 export function threads(): 1 | 2 {
-  return gemmRuntime()?.threads ?? 1;
+  return wasmRuntime()?.threads ?? 1;
 }
 
 /**
@@ -57,7 +57,7 @@ export function threads(): 1 | 2 {
  * work, false with threads = 1 or without WebAssembly support.
  */
 export function ready(): Promise<boolean> {
-  return gemmRuntime()?.startHelper() ?? Promise.resolve(false);
+  return wasmRuntime()?.startHelper() ?? Promise.resolve(false);
 }
 
 /** Which implementation `gemm` runs. @deprecated Use `Backend`. */
@@ -98,6 +98,6 @@ function select(op: string, next: Backend): Backend {
 
 function selectThreads(op: string, n: 1 | 2): void {
   if (n !== 1 && n !== 2) throw new Error(`${op}: n must be 1 or 2, got ${String(n)}`);
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt) rt.threads = n;
 }

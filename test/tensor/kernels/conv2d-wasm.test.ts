@@ -20,7 +20,7 @@ import { conv2dBackwardInput, conv2dBackwardKernel, conv2dForward } from '../../
 import {
   conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmCalls, conv2dWasmFits,
 } from '../../../src/tensor/kernels/wasm/conv2d-wasm.js';
-import { gemmRuntime } from '../../../src/tensor/kernels/wasm/pool.js';
+import { wasmRuntime } from '../../../src/tensor/kernels/wasm/runtime.js';
 import { ready, setThreads, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
 import { gemmWasmStats, setGemmWasmLimits, type GemmWasmLimits } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
 import { naiveConv, rand } from './reference.js';
@@ -111,7 +111,7 @@ describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
     const k = rand(size(ks), 22);
     const gy = rand(g.n * g.oh * g.ow * g.cout, 23);
     const one = runAll(1, x, k, gy, g);
-    const rt = gemmRuntime()!;
+    const rt = wasmRuntime()!;
     const jobs = gemmWasmStats().helperJobs;
     rt.mainTakesPieces = false;
     try {

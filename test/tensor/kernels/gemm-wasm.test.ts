@@ -23,7 +23,7 @@ import { ready, setThreads, threads as currentThreads, wasmAvailable } from '../
 import {
   gemmWasm, gemmWasmStats, gemmWorkspace, setGemmWasmLimits, type GemmWasmLimits,
 } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
-import { gemmRuntime } from '../../../src/tensor/kernels/wasm/pool.js';
+import { wasmRuntime } from '../../../src/tensor/kernels/wasm/runtime.js';
 import { naiveGemm, rand } from './reference.js';
 
 const U = 2 ** -24;
@@ -78,7 +78,7 @@ afterAll(() => {
 
 describe('gemmWasm', () => {
   it('covers both ways of reading A and both splits with the shapes below', () => {
-    const X = gemmRuntime()!.exports;
+    const X = wasmRuntime()!.exports;
     const inPlace = SHAPES.flatMap(([m, , n]) => [X.readInPlace(0, m, n), X.readInPlace(1, m, n)]);
     expect(inPlace).toContain(1);
     expect(inPlace).toContain(0);
@@ -233,7 +233,7 @@ describe('gemmWasm', () => {
   });
 
   it('a trap on the helper thread becomes an error here, and the helper keeps working', () => {
-    const rt = gemmRuntime()!;
+    const rt = wasmRuntime()!;
     expect(rt.helperReady()).toBe(true);
     let mineRan = false;
     // gemmRows on the helper with A at the top of the 4 GiB address space: out of bounds.

@@ -19,11 +19,11 @@ import {
 } from '../batch-norm-fast.js';
 import { Arena } from './arena.js';
 import { gemmWasmLimits } from './gemm-wasm.js';
-import { gemmRuntime, type GemmRuntime } from './pool.js';
+import { wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Whether batch norm on `size` values can run here: WebAssembly is there and the copies fit gemmWasm's chunkBytes. */
 export function batchNormWasmFits(size: number): boolean {
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   return rt !== null && 3 * 4 * size + 65536 + rt.callStart() <= gemmWasmLimits().chunkBytes;
 }
 
@@ -110,9 +110,9 @@ export function trainingBackwardWasm(
   return { gx: gx.slice(), gGamma, gBeta };
 }
 
-function runtime(op: string): GemmRuntime {
+function runtime(op: string): WasmRuntime {
   calls++;
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
   return rt;
 }

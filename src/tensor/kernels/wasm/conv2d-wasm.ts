@@ -22,7 +22,7 @@
 import type { Conv2dGeometry } from '../im2col.js';
 import { gemmWasmLimits } from './gemm-wasm.js';
 import { Arena } from './arena.js';
-import { gemmRuntime, type GemmRuntime } from './pool.js';
+import { wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** The geometry struct's i32 fields, in wasm/conv.ts' order (GEO_*). */
 const GEOMETRY_FIELDS = ['n', 'h', 'w', 'cin', 'kh', 'kw', 'cout', 'sh', 'sw', 'oh', 'ow', 'padTop', 'padLeft'] as const;
@@ -41,7 +41,7 @@ const KERNEL_GRAD_PIECES = 4;
  * go through the chunked im2col path.
  */
 export function conv2dWasmFits(g: Conv2dGeometry): boolean {
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) return false;
   const q = g.kh * g.kw * g.cin;
   const depth = Math.max(256, Math.ceil(32768 / q) + 4); // >= blockRows(q) and depthBlockRows(q)
@@ -144,7 +144,7 @@ export function conv2dWasmCalls(): number {
 
 function start(g: Conv2dGeometry, op: string) {
   calls++;
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
@@ -153,7 +153,7 @@ function start(g: Conv2dGeometry, op: string) {
   return { rt, X: rt.exports, rows, q, parallel };
 }
 
-function writeGeometry(rt: GemmRuntime, at: number, g: Conv2dGeometry): void {
+function writeGeometry(rt: WasmRuntime, at: number, g: Conv2dGeometry): void {
   const view = new Int32Array(rt.memory.buffer, at, GEOMETRY_FIELDS.length);
   for (let i = 0; i < GEOMETRY_FIELDS.length; i++) view[i] = g[GEOMETRY_FIELDS[i]!];
 }

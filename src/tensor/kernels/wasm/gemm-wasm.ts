@@ -25,7 +25,7 @@
  * shared memory stays under 1 GiB.
  */
 import type { GemmOptions } from '../gemm.js';
-import { gemmRuntime, type GemmRuntime, type Job } from './pool.js';
+import { wasmRuntime, type WasmRuntime, type Job } from './runtime.js';
 
 /** The same options as `gemm` (transA, transB, accumulate). */
 export type GemmWasmOptions = GemmOptions;
@@ -68,7 +68,7 @@ export function setGemmWasmLimits(next: Partial<GemmWasmLimits>): GemmWasmLimits
  */
 export function gemmWorkspace(length: number): Float32Array {
   if (!Number.isInteger(length) || length < 0) throw new Error(`gemmWorkspace: length must be a non-negative integer, got ${String(length)}`);
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) throw new Error('gemmWorkspace: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first');
   return rt.workspace(length);
 }
@@ -86,7 +86,7 @@ export interface GemmWasmStats {
 let twoThreadCalls = 0;
 
 export function gemmWasmStats(): GemmWasmStats {
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   return { twoThreadCalls, helperJobs: rt?.helperJobs() ?? 0, memoryBytes: rt?.memory.buffer.byteLength ?? 0 };
 }
 
@@ -106,7 +106,7 @@ export function gemmWasm(
     if (!accumulate) c.fill(0, 0, m * n);
     return;
   }
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) throw new Error('gemmWasm: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first');
 
   const X = rt.exports;
@@ -176,7 +176,7 @@ export function gemmWasm(
 }
 
 /** Both shares on this thread, `mine` first (the same order split() falls back to). */
-function solo(rt: GemmRuntime, theirs: Job, mine: () => void): 1 {
+function solo(rt: WasmRuntime, theirs: Job, mine: () => void): 1 {
   mine();
   rt.run(theirs);
   return 1;
