@@ -22,7 +22,8 @@ import {
 } from '../../../src/tensor/kernels/wasm/conv2d-wasm.js';
 import { wasmRuntime } from '../../../src/tensor/kernels/wasm/runtime.js';
 import { ready, setThreads, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
-import { gemmWasmStats, setGemmWasmLimits, type GemmWasmLimits } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import { gemmWasmStats } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import { setWasmLimits, type WasmLimits } from '../../../src/tensor/kernels/wasm/limits.js';
 import { naiveConv, rand } from './reference.js';
 
 const U = 2 ** -24;
@@ -71,18 +72,18 @@ function runAll(threads: 1 | 2, x: Float32Array, k: Float32Array, gy: Float32Arr
 }
 
 describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
-  let saved: GemmWasmLimits;
+  let saved: WasmLimits;
   beforeAll(async () => {
     expect(await ready()).toBe(true);
   });
   afterEach(() => {
     setThreads(2);
-    if (saved) setGemmWasmLimits(saved);
+    if (saved) setWasmLimits(saved);
   });
 
   CASES.forEach(([xs, ks, strides, padding], i) => {
     it(`x [${xs}] k [${ks}] strides ${JSON.stringify(strides)} ${padding}: within the float32 bound on 1 and 2 threads, the same bits on both`, () => {
-      saved = setGemmWasmLimits({ parallelFlops: 0 }); // every call takes the two-thread path
+      saved = setWasmLimits({ parallelFlops: 0 }); // every call takes the two-thread path
       const g = conv2dGeometry(xs, ks, strides, padding);
       const x = rand(size(xs), 70 + i);
       const k = rand(size(ks), 80 + i);
@@ -104,7 +105,7 @@ describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
   });
 
   it('the helper thread alone runs every piece to the same bits', () => {
-    saved = setGemmWasmLimits({ parallelFlops: 0 });
+    saved = setWasmLimits({ parallelFlops: 0 });
     const [xs, ks]: [Case[0], Case[1]] = [[5, 13, 11, 6], [3, 3, 6, 20]];
     const g = conv2dGeometry(xs, ks, 2, 'same');
     const x = rand(size(xs), 21);
@@ -166,7 +167,7 @@ describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
     expect(conv2dWasmCalls() - calls).toBe(3);
 
     expect(conv2dWasmFits(g)).toBe(true);
-    saved = setGemmWasmLimits({ chunkBytes: 1024 });
+    saved = setWasmLimits({ chunkBytes: 1024 });
     expect(conv2dWasmFits(g)).toBe(false);
     calls = conv2dWasmCalls();
     expect(conv2dForward(x, k, g)).toEqual(viaIm2col.y);

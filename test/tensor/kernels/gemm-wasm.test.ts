@@ -20,9 +20,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ready, setThreads, threads as currentThreads, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
-import {
-  gemmWasm, gemmWasmStats, gemmWorkspace, setGemmWasmLimits, type GemmWasmLimits,
-} from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import { gemmWasm, gemmWasmStats, gemmWorkspace } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import { setWasmLimits, type WasmLimits } from '../../../src/tensor/kernels/wasm/limits.js';
 import { wasmRuntime } from '../../../src/tensor/kernels/wasm/runtime.js';
 import { naiveGemm, rand } from './reference.js';
 
@@ -60,19 +59,19 @@ const SHAPES: [number, number, number][] = [
 ];
 const TRANS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 
-let saved: GemmWasmLimits;
+let saved: WasmLimits;
 const threadsBefore = currentThreads();
 
 beforeAll(async () => {
   expect(wasmAvailable()).toBe(true);
   // Every shape big enough to split goes to the helper thread.
-  saved = setGemmWasmLimits({ parallelFlops: 0 });
+  saved = setWasmLimits({ parallelFlops: 0 });
   setThreads(2);
   expect(await ready()).toBe(true);
 });
 
 afterAll(() => {
-  setGemmWasmLimits(saved);
+  setWasmLimits(saved);
   setThreads(threadsBefore);
 });
 
@@ -143,13 +142,13 @@ describe('gemmWasm', () => {
       const b = rand(k * n, 22);
       const c0 = rand(m * n, 23);
       const whole = run(2, a, b, m, k, n, { transA, transB: false, accumulate: true }, c0);
-      const prev = setGemmWasmLimits({ chunkBytes: 64 * 1024 }); // about 10 chunks of rows
+      const prev = setWasmLimits({ chunkBytes: 64 * 1024 }); // about 10 chunks of rows
       try {
         for (const threads of [1, 2] as const) {
           expect(run(threads, a, b, m, k, n, { transA, transB: false, accumulate: true }, c0)).toEqual(whole);
         }
       } finally {
-        setGemmWasmLimits(prev);
+        setWasmLimits(prev);
       }
       expectWithinBound(whole, a, b, m, k, n, transA, false, c0);
     }

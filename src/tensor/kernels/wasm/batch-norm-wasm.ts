@@ -18,13 +18,13 @@ import {
   type BatchNormGrads, type TrainingBackwardOptions, type TrainingForward,
 } from '../batch-norm-fast.js';
 import { Arena } from './arena.js';
-import { gemmWasmLimits } from './gemm-wasm.js';
+import { wasmLimits } from './limits.js';
 import { wasmRuntime, type WasmRuntime } from './runtime.js';
 
-/** Whether batch norm on `size` values can run here: WebAssembly is there and the copies fit gemmWasm's chunkBytes. */
+/** Whether batch norm on `size` values can run here: WebAssembly is there and the copies fit wasmLimits().chunkBytes. */
 export function batchNormWasmFits(size: number): boolean {
   const rt = wasmRuntime();
-  return rt !== null && 3 * 4 * size + 65536 + rt.callStart() <= gemmWasmLimits().chunkBytes;
+  return rt !== null && 3 * 4 * size + 65536 + rt.callStart() <= wasmLimits().chunkBytes;
 }
 
 let calls = 0;

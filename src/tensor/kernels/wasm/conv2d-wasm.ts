@@ -17,10 +17,10 @@
  *   kernel grad   up to KERNEL_GRAD_PIECES depth ranges, each into its own
  *                 partial gK_i; then gK = ((gK_0 + gK_1) + gK_2) + ...
  *
- * Problems under gemmWasm's parallelFlops stay on this thread.
+ * Problems under wasmLimits().parallelFlops stay on this thread.
  */
 import type { Conv2dGeometry } from '../im2col.js';
-import { gemmWasmLimits } from './gemm-wasm.js';
+import { wasmLimits } from './limits.js';
 import { Arena } from './arena.js';
 import { wasmRuntime, type WasmRuntime } from './runtime.js';
 
@@ -36,7 +36,7 @@ const KERNEL_GRAD_PIECES = 4;
 
 /**
  * Whether the wasm kernels can take this convolution: WebAssembly is there
- * and what the largest of the three calls lays out fits in gemmWasm's
+ * and what the largest of the three calls lays out fits in wasmLimits()'s
  * chunkBytes (256 MiB by default, well inside the 1 GiB memory). Larger ones
  * go through the chunked im2col path.
  */
@@ -50,7 +50,7 @@ export function conv2dWasmFits(g: Conv2dGeometry): boolean {
     g.n * g.oh * g.ow * g.cout * 2 + // y, or gy
     q * (g.cout + 8) * (2 + KERNEL_GRAD_PIECES) + // the kernel, packed, and the gK partials
     2 * depth * (q + g.cout + 8); // per-thread patch blocks and packed gy blocks
-  return 4 * floats + 1024 + rt.callStart() <= gemmWasmLimits().chunkBytes;
+  return 4 * floats + 1024 + rt.callStart() <= wasmLimits().chunkBytes;
 }
 
 /** y = conv2d(x, K): [n,oh,ow,cout]. */
@@ -148,7 +148,7 @@ function start(g: Conv2dGeometry, op: string) {
   if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
-  const parallel = rt.threads === 2 && 2 * rows * q * g.cout >= gemmWasmLimits().parallelFlops;
+  const parallel = rt.threads === 2 && 2 * rows * q * g.cout >= wasmLimits().parallelFlops;
   if (parallel) rt.wake(); // the helper wakes while the operands are copied in
   return { rt, X: rt.exports, rows, q, parallel };
 }

@@ -25,6 +25,7 @@
  * shared memory stays under 1 GiB.
  */
 import type { GemmOptions } from '../gemm.js';
+import { wasmLimits } from './limits.js';
 import { wasmRuntime, type WasmRuntime, type Job } from './runtime.js';
 
 /** The same options as `gemm` (transA, transB, accumulate). */
@@ -35,28 +36,6 @@ const MR = 4;
 /** The depth split applies when C has at most this many rows and k is at least DEPTH_SPLIT_K. */
 const DEPTH_SPLIT_ROWS = 28;
 const DEPTH_SPLIT_K = 512;
-
-/** Tuning limits (tests lower them to reach the threaded and chunked paths with small inputs). */
-export interface GemmWasmLimits {
-  /** 2*m*n*k below this runs on one thread (default 2e6). */
-  parallelFlops: number;
-  /** Operands above this many bytes are processed in row chunks (default 256 MiB). */
-  chunkBytes: number;
-}
-
-const limits: GemmWasmLimits = { parallelFlops: 2e6, chunkBytes: 256 * 2 ** 20 };
-
-/** The limits in force (the wasm convolutions use parallelFlops and chunkBytes too). */
-export function gemmWasmLimits(): Readonly<GemmWasmLimits> {
-  return limits;
-}
-
-/** Sets some limits; returns the previous values (to restore them). */
-export function setGemmWasmLimits(next: Partial<GemmWasmLimits>): GemmWasmLimits {
-  const prev = { ...limits };
-  Object.assign(limits, next);
-  return prev;
-}
 
 /**
  * A Float32Array of `length` floats inside the shared WebAssembly memory.
@@ -110,6 +89,7 @@ export function gemmWasm(
   if (rt === null) throw new Error('gemmWasm: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first');
 
   const X = rt.exports;
+  const limits = wasmLimits();
   const parallel = rt.threads === 2 && 2 * m * n * k >= limits.parallelFlops;
   if (parallel) rt.wake(); // the helper wakes while the operands are copied in
   const depthSplit = m <= DEPTH_SPLIT_ROWS && k >= DEPTH_SPLIT_K;

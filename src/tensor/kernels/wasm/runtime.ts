@@ -25,7 +25,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { GEMM_WASM_BASE64 } from './gemm-wasm-bytes.js';
+import { KERNELS_WASM_BASE64 } from './kernels-wasm-bytes.js';
 import {
   ARG_COUNT, CONTROL_INTS, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
 } from './worker.js';
@@ -387,7 +387,7 @@ export function wasmRuntime(): WasmRuntime | null {
 function create(): WasmRuntime | null {
   try {
     if (wasmApi === undefined || typeof SharedArrayBuffer !== 'function') return null;
-    const bytes = Buffer.from(GEMM_WASM_BASE64, 'base64');
+    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
     // Validating the module itself checks exactly the features it uses:
     // SIMD128 (v128 loads, f32x4 arithmetic) and an imported shared memory.
     if (!wasmApi.validate(bytes)) return null;

@@ -1,7 +1,7 @@
 // Generated from wasm/kernels.ts by wasm/build.mjs (npm run build:wasm), do not edit.
-// asc wasm/kernels.ts --outFile gemm.wasm -O3 --noAssert --runtime stub --use abort= --enable simd --enable threads --importMemory --noExportMemory --sharedMemory --initialMemory 1 --maximumMemory 65536
-// 10566 bytes, the same as gemm.wasm next to this file.
-export const GEMM_WASM_BASE64 =
+// asc wasm/kernels.ts --outFile kernels.wasm -O3 --noAssert --runtime stub --use abort= --enable simd --enable threads --importMemory --noExportMemory --sharedMemory --initialMemory 1 --maximumMemory 65536
+// 10566 bytes.
+export const KERNELS_WASM_BASE64 =
   'AGFzbQEAAAABWQpgBX9/f39/AGAIf39/f39/f38AYAABf2AJf39/f39/f39/AGABfwF/YAp/f39/f39/f39/AGANf39/f39/f39/' +
   'f39/fwBgA39/fwF/YAJ/fwF/YAN/f38AAhIBA2VudgZtZW1vcnkCAwGAgAQDFBMGAAAAAgcIAwkCBAUBAQQBAwUAB4kCEgxzY3Jh' +
   'dGNoQnl0ZXMABAxwYWNrZWRCQnl0ZXMABgVwYWNrQgACCGdlbW1Sb3dzAAALcmVhZEluUGxhY2UABQdhZGRJbnRvAAgNZ2VvbWV0' +
