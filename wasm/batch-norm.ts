@@ -1,8 +1,9 @@
 /**
  * Batch-norm training passes for WebAssembly SIMD128 (AssemblyScript; built
- * into the same module as the GEMM, see wasm/kernels.ts). The readable
- * reference is src/tensor/kernels/batch-norm.ts; these passes compute the
- * same floats, bit for bit:
+ * into the same module as the GEMM, see wasm/kernels.ts). The math is
+ * src/tensor/kernels/batch-norm-reference.ts; these passes compute the same
+ * floats as the TypeScript ones in batch-norm-fast.ts and
+ * batch-norm-fast-backward.ts, bit for bit:
  *
  *   bnChannelSums   sums_c += sum x            or sum (x - mean_c)^2
  *   bnNormalize     y = (x - mean_c) * scale_c + beta_c      (then max(y, 0))

@@ -11,11 +11,16 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backward, batchNormTraining, Tensor } from '../../../src/index.js';
-import * as bn from '../../../src/tensor/kernels/batch-norm-fast.js';
+import * as fastBackward from '../../../src/tensor/kernels/batch-norm-fast-backward.js';
+import * as fast from '../../../src/tensor/kernels/batch-norm-fast.js';
+import * as ref from '../../../src/tensor/kernels/batch-norm-reference.js';
 import { ready, setBackend, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
 import * as dispatch from '../../../src/tensor/kernels/batch-norm.js';
 import { batchNormWasmCalls, trainingBackwardWasm, trainingForwardWasm } from '../../../src/tensor/kernels/wasm/batch-norm-wasm.js';
 import { rand } from './reference.js';
+
+/** The fast kernels, with the reference's step-by-step ones (normalize, affineGrads, trainingInputGrad) beside them. */
+const bn = { ...ref, ...fast, ...fastBackward };
 
 /** [rows, channels]: 4 and 8 are all groups of four; 1, 3 only leftovers; 5, 13, 76 both. */
 const CASES: [rows: number, channels: number][] = [[2, 1], [7, 3], [13, 4], [1000, 5], [31, 8], [523, 13], [97, 76], [3, 76]];

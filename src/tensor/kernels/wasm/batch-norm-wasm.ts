@@ -1,7 +1,8 @@
 /**
  * Batch norm's training forward and backward with their passes over the
  * data in WebAssembly SIMD (wasm/batch-norm.ts), on this thread. The math
- * and the per-channel steps between the passes are ../batch-norm-fast.ts' own,
+ * and the per-channel steps between the passes are ../batch-norm-fast.ts' and
+ * ../batch-norm-fast-backward.ts' own,
  * and the floats are the same to the bit (tested); only the loops over
  * [rows, channels] moved, four channels per SIMD vector.
  *
@@ -13,10 +14,8 @@
  *   backward  x, gy in; pass 1 (ReLU mask, sums) -> gGamma, gBeta, k0, k2;
  *             pass 2 -> gx out
  */
-import {
-  backwardCoefficients, dividedBy, inverseStd, trainingScale,
-  type BatchNormGrads, type TrainingBackwardOptions, type TrainingForward,
-} from '../batch-norm-fast.js';
+import { backwardCoefficients, type BatchNormGrads, type TrainingBackwardOptions } from '../batch-norm-fast-backward.js';
+import { dividedBy, inverseStd, trainingScale, type TrainingForward } from '../batch-norm-fast.js';
 import { Arena } from './arena.js';
 import { wasmLimits } from './limits.js';
 import { wasmRuntime, type WasmRuntime } from './runtime.js';
@@ -68,7 +67,7 @@ export function trainingForwardWasm(
   return { mean, variance, invStd, y: f.slice(yo >> 2, (yo >> 2) + x.length) };
 }
 
-/** trainingBackward (../batch-norm-fast.ts) in WebAssembly; gy is not changed. */
+/** trainingBackward (../batch-norm-fast-backward.ts) in WebAssembly; gy is not changed. */
 export function trainingBackwardWasm(
   x: Float32Array, gy: Float32Array, mean: Float32Array, invStd: Float32Array,
   gamma: Float32Array | null, needInput: boolean,
