@@ -105,7 +105,8 @@ export function backwardCoefficients(
 }
 
 /**
- * gy = 0 where the fused ReLU cut the forward output, y = (x - mean) * scale + beta
+ * gy = 0 where the fused ReLU cut the forward output, NaN where it was NaN,
+ * y = (x - mean) * scale + beta
  * rounded to float32 (exactly as normalizeTraining computed it), for rows [i0, i1).
  */
 function zeroWhereCut(
@@ -114,7 +115,11 @@ function zeroWhereCut(
 ): void {
   for (let c = 0; c < channels; c++) {
     const mu = mean[c]!, a = scale[c]!, b = beta ? beta[c]! : 0;
-    for (let i = i0 + c; i < i1; i += channels) if (!(Math.fround((x[i]! - mu) * a + b) > 0)) gy[i] = 0;
+    for (let i = i0 + c; i < i1; i += channels) {
+      const y = Math.fround((x[i]! - mu) * a + b);
+      if (y <= 0) gy[i] = 0;
+      else if (y !== y) gy[i] = NaN;
+    }
   }
 }
 

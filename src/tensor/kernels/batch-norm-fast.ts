@@ -115,7 +115,7 @@ export function normalizeTraining(
 
 /**
  * y = (x - mean_c) * scale_c + shift_c in float64, rounded to float32 once;
- * with `relu`, 0 unless that is > 0 (NaN included). The loop of both
+ * with `relu`, 0 where that is <= 0 (NaN stays NaN). The loop of both
  * normalizeTraining and affine. Per channel over L1-sized blocks, four
  * channels per loop, then the rest one by one. y may be x itself.
  */
@@ -135,10 +135,10 @@ function centerScaleShift(
         const v0 = (x[i]! - m0) * a0 + b0, v1 = (x[i + 1]! - m1) * a1 + b1;
         const v2 = (x[i + 2]! - m2) * a2 + b2, v3 = (x[i + 3]! - m3) * a3 + b3;
         if (relu) {
-          y[i] = v0 > 0 ? v0 : 0;
-          y[i + 1] = v1 > 0 ? v1 : 0;
-          y[i + 2] = v2 > 0 ? v2 : 0;
-          y[i + 3] = v3 > 0 ? v3 : 0;
+          y[i] = v0 <= 0 ? 0 : v0;
+          y[i + 1] = v1 <= 0 ? 0 : v1;
+          y[i + 2] = v2 <= 0 ? 0 : v2;
+          y[i + 3] = v3 <= 0 ? 0 : v3;
         } else {
           y[i] = v0;
           y[i + 1] = v1;
@@ -151,7 +151,7 @@ function centerScaleShift(
       const mu = mean[c]!, a = scale[c]!, b = shift[c]!;
       for (let i = i0 + c; i < i1; i += channels) {
         const v = (x[i]! - mu) * a + b;
-        y[i] = relu && !(v > 0) ? 0 : v;
+        y[i] = relu && v <= 0 ? 0 : v;
       }
     }
   }
