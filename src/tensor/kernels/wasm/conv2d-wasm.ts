@@ -108,6 +108,9 @@ export function conv2dBackwardInputWasm(gy: Float32Array, k: Float32Array, g: Co
 /** dL/dK = im2col(x)^T · gy: [kh,kw,cin,cout]. */
 export function conv2dBackwardKernelWasm(x: Float32Array, gy: Float32Array, g: Conv2dGeometry): Float32Array {
   const { rt, X, rows, q, parallel } = start(g, 'conv2dBackwardKernelWasm');
+  // No output positions (an empty batch): a sum over nothing. The pieces
+  // below would be cut to size 0 and leave the partials unwritten.
+  if (rows === 0) return new Float32Array(q * g.cout);
   const depth = X.depthBlockRows(q);
   const mem = new Arena(rt);
   const geo = mem.take(X.geometryBytes());
