@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Adam, gemmWasmReady, noGrad, randomNormal, randomUniform, setGemmBackend, setGemmThreads, sigmoidCrossEntropyWithLogits, Tensor, wasmAvailable,
+  Adam, noGrad, randomNormal, randomUniform, ready, setBackend, setThreads, sigmoidCrossEntropyWithLogits, Tensor, wasmAvailable,
 } from '../src/index.js';
 import { lessonNetwork } from '../examples/mnist/lesson-network.js';
 
@@ -51,13 +51,13 @@ function run(batchNorm: boolean): string {
 }
 
 const results: Record<string, string> = {};
-for (const backend of wasmAvailable() ? (['wasm', 'js'] as const) : (['js'] as const)) {
+for (const which of wasmAvailable() ? (['wasm', 'js'] as const) : (['js'] as const)) {
   for (const threads of [1, 2] as const) {
-    setGemmBackend(backend);
-    setGemmThreads(threads);
-    if (threads === 2) await gemmWasmReady();
+    setBackend(which);
+    setThreads(threads);
+    if (threads === 2) await ready();
     for (const batchNorm of [true, false]) {
-      const key = `${backend}/${threads}t/${batchNorm ? 'bn' : 'bias'}`;
+      const key = `${which}/${threads}t/${batchNorm ? 'bn' : 'bias'}`;
       results[key] = run(batchNorm);
       console.log(`${key.padEnd(14)} ${results[key]}`);
     }

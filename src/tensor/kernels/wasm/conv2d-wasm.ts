@@ -7,7 +7,7 @@
  *
  * One call: copy the operands into the shared memory, pack the kernel once
  * (both threads read it), run the rows as pieces that this thread and the
- * helper claim as they get to them (pool.ts, runPieces), copy the result
+ * helper claim as they get to them (runtime.ts, runPieces), copy the result
  * out. The pieces are cut from the shape alone, never from the thread
  * count or timing, so which thread runs a piece never changes a bit:
  *
