@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KERNELS_WASM_BASE64 } from '../../../src/tensor/kernels/wasm/kernels-wasm-bytes.js';
+import { wasmRuntime, type WasmExports } from '../../../src/tensor/kernels/wasm/runtime.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -17,6 +18,19 @@ describe('kernels.wasm', () => {
   it('the base64 copy decodes to a WebAssembly module', () => {
     const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
     expect([...bytes.subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]); // "\0asm"
+  });
+
+  it('WasmExports names every function the module exports, and nothing else', () => {
+    // A key missing here, or one the interface lacks, fails the type check.
+    const named = {
+      scratchBytes: true, packedBBytes: true, packB: true, gemmRows: true, addInto: true, readInPlace: true,
+      geometryBytes: true, blockRows: true, depthBlockRows: true, im2colRows: true, col2imRows: true,
+      convForwardRows: true, convInputGradRows: true, convKernelGradRows: true,
+      bnChannelSums: true, bnNormalize: true, bnGradientSums: true, bnInputGrad: true,
+    } satisfies Record<keyof WasmExports, true>;
+    const rt = wasmRuntime();
+    if (rt === null) return; // no WebAssembly SIMD here: nothing to compare
+    expect(Object.keys(rt.exports).sort()).toEqual(Object.keys(named).sort());
   });
 
   it('rebuilding from wasm/kernels.ts gives the committed bytes', () => {
