@@ -8,7 +8,8 @@ import {
 } from '../src/index.js';
 import { conv2dBackwardInput, conv2dBackwardKernel, conv2dForward, conv2dGeometry } from '../src/tensor/kernels/conv2d.js';
 import { gemm, gemmJs } from '../src/tensor/kernels/gemm.js';
-import { gemmThreads, gemmWasm, setGemmThreads } from '../src/tensor/kernels/wasm/gemm-wasm.js';
+import { setThreads, threads as currentThreads } from '../src/tensor/kernels/backend.js';
+import { gemmWasm } from '../src/tensor/kernels/wasm/gemm-wasm.js';
 import { caseInputs, caseTiming, type BenchCase } from './cases.js';
 import { scalarPeak } from './scalar-peak.js';
 import { measure, type Stat, type TimingOptions } from './timing.js';
@@ -57,12 +58,12 @@ function callFor(c: BenchCase, lesson: Lesson, train: () => void): () => void {
       if (spec.impl === 'js') return () => gemmJs(a!, b!, out, spec.m, spec.k, spec.n);
       if (spec.impl === 'wasm-1-thread') {
         return () => {
-          const threads = gemmThreads();
-          setGemmThreads(1);
+          const threads = currentThreads();
+          setThreads(1);
           try {
             gemmWasm(a!, b!, out, spec.m, spec.k, spec.n);
           } finally {
-            setGemmThreads(threads);
+            setThreads(threads);
           }
         };
       }

@@ -1,12 +1,13 @@
 /**
  * Batch-norm training passes for WebAssembly SIMD128 (AssemblyScript; built
- * into the same module as the GEMM, see wasm/kernels.ts). The readable
- * reference is src/tensor/kernels/batch-norm.ts; these passes compute the
- * same floats, bit for bit:
+ * into the same module as the GEMM, see wasm/kernels.ts). The math is
+ * src/tensor/kernels/batch-norm-reference.ts; these passes compute the same
+ * floats as the TypeScript ones in batch-norm-fast.ts and
+ * batch-norm-fast-backward.ts, bit for bit:
  *
  *   bnChannelSums   sums_c += sum x            or sum (x - mean_c)^2
  *   bnNormalize     y = (x - mean_c) * scale_c + beta_c      (then max(y, 0))
- *   bnGradientSums  gy = 0 where the fused ReLU cut y; then
+ *   bnGradientSums  gy = 0 where the fused ReLU cut y (NaN where y is NaN); then
  *                   sumGy_c += sum gy,  sumGyXc_c += sum gy * (x - mean_c)
  *   bnInputGrad     gx = k1_c * gy + k2_c * (x - mean_c) + k0_c
  *
@@ -106,7 +107,7 @@ export function bnChannelSums(x: usize, rows: i32, channels: i32, mean: usize, s
   }
 }
 
-/** y = (x - mean_c) * scale_c + beta_c rounded to f32; with relu, 0 unless that is > 0. normalizeTraining in the reference. */
+/** y = (x - mean_c) * scale_c + beta_c rounded to f32; with relu, 0 where that is <= 0 (NaN stays NaN). normalizeTraining in batch-norm-fast.ts. */
 export function bnNormalize(x: usize, rows: i32, channels: i32, mean: usize, scale: usize, beta: usize, relu: i32, y: usize): void {
   const n = rows * channels;
   const quads = channels & ~3;
@@ -120,9 +121,10 @@ export function bnNormalize(x: usize, rows: i32, channels: i32, mean: usize, sca
       let y01 = f64x2.add(f64x2.mul(f64x2.sub(low(v), m01), a01), b01);
       let y23 = f64x2.add(f64x2.mul(f64x2.sub(high(v), m23), a23), b23);
       if (relu) {
-        // all-zero bits (+0) where not y > 0, NaN included
-        y01 = v128.and(y01, f64x2.gt(y01, zero));
-        y23 = v128.and(y23, f64x2.gt(y23, zero));
+        // all-zero bits (+0) where y <= 0; NaN stays NaN (as f64x2.max would
+        // keep it, and pmax would not)
+        y01 = v128.andnot(y01, f64x2.le(y01, zero));
+        y23 = v128.andnot(y23, f64x2.le(y23, zero));
       }
       v128.store(y + (<usize>i << 2), demote(y01, y23));
     }
@@ -131,15 +133,15 @@ export function bnNormalize(x: usize, rows: i32, channels: i32, mean: usize, sca
     const mu = f32At(mean, c), a = f64At(scale, c), b = f32At(beta, c);
     for (let i = c; i < n; i += channels) {
       const v = (f32At(x, i) - mu) * a + b;
-      store<f32>(y + (<usize>i << 2), relu && !(v > 0) ? 0 : <f32>v);
+      store<f32>(y + (<usize>i << 2), relu && v <= 0 ? 0 : <f32>v);
     }
   }
 }
 
 /**
  * Pass 1 of the training backward, block by block: with relu, gy = 0 (in
- * place) where f32((x - mean_c) * scale_c + beta_c) is not > 0, the
- * forward's own output; then sumGy_c += sum gy and
+ * place) where f32((x - mean_c) * scale_c + beta_c) is <= 0, NaN where it
+ * is NaN (the forward's own output); then sumGy_c += sum gy and
  * sumGyXc_c += sum gy * (x - mean_c). zeroWhereCut and gradientSums in the
  * reference.
  */
@@ -166,7 +168,8 @@ export function bnGradientSums(
         const d01 = f64x2.sub(low(v), m01), d23 = f64x2.sub(high(v), m23);
         if (relu) {
           const out = demote(f64x2.add(f64x2.mul(d01, a01), b01), f64x2.add(f64x2.mul(d23, a23), b23));
-          g = v128.and(g, f32x4.gt(out, zero));
+          // gy * [out > 0], NaN where the output was NaN
+          g = v128.bitselect(out, v128.andnot(g, f32x4.le(out, zero)), f32x4.ne(out, out));
           v128.store(gy + (<usize>i << 2), g);
         }
         const gl = low(g), gh = high(g);
@@ -184,7 +187,11 @@ export function bnGradientSums(
       for (let i = i0 + c; i < i1; i += channels) {
         const p = gy + (<usize>i << 2);
         const d = f32At(x, i) - mu;
-        if (relu && !(<f32>(d * a + b) > 0)) store<f32>(p, 0);
+        if (relu) {
+          const out = <f32>(d * a + b);
+          if (out <= 0) store<f32>(p, 0);
+          else if (out != out) store<f32>(p, out);
+        }
         const v = <f64>load<f32>(p);
         g += v;
         h += v * d;

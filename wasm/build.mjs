@@ -1,17 +1,17 @@
 // Builds the WebAssembly SIMD kernels from wasm/kernels.ts (AssemblyScript: the
-// GEMM in wasm/gemm.ts and the convolutions in wasm/conv.ts) and writes the
-// two committed artifacts:
-//   src/tensor/kernels/wasm/gemm.wasm            the module itself
-//   src/tensor/kernels/wasm/gemm-wasm-bytes.ts   the same bytes as base64, so
-//                                                the loader needs no file I/O
-//                                                from src/ (tsx, vitest) or dist/
+// GEMM in wasm/gemm.ts, the convolutions in wasm/conv.ts and batch norm's
+// training passes in wasm/batch-norm.ts) and writes the one committed artifact:
+//   src/tensor/kernels/wasm/kernels-wasm-bytes.ts   the module as base64, which
+//                                                   is what the runtime loads:
+//                                                   no file I/O from src/ (tsx,
+//                                                   vitest), dist/ or a browser
 //
-//   node wasm/build.mjs           rebuild and write both files
-//   node wasm/build.mjs --check   rebuild in memory; exit 1 if either file differs
+//   node wasm/build.mjs           rebuild and write the file
+//   node wasm/build.mjs --check   rebuild in memory; exit 1 if the file differs
 //
 // asc's output is deterministic for a given AssemblyScript version, so --check
-// (run by test/tensor/kernels/gemm-wasm-build.test.ts) keeps source and binary
-// from drifting apart.
+// (run by test/tensor/kernels/kernels-wasm-build.test.ts) keeps source and
+// binary from drifting apart.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,12 +19,11 @@ import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = 'wasm/kernels.ts';
-const wasmPath = join(root, 'src/tensor/kernels/wasm/gemm.wasm');
-const bytesPath = join(root, 'src/tensor/kernels/wasm/gemm-wasm-bytes.ts');
+const bytesPath = join(root, 'src/tensor/kernels/wasm/kernels-wasm-bytes.ts');
 
 /** The asc command line, written into the generated file's header. */
 export const ASC_ARGS = [
-  source, '--outFile', 'gemm.wasm',
+  source, '--outFile', 'kernels.wasm',
   '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
   '--enable', 'simd', '--enable', 'threads',
   '--importMemory', '--noExportMemory', '--sharedMemory',
@@ -32,7 +31,7 @@ export const ASC_ARGS = [
 ];
 
 /** Compiles wasm/kernels.ts; resolves to the module's bytes. */
-export async function buildGemmWasm() {
+export async function buildKernelsWasm() {
   let binary = null;
   const stderr = [];
   const { error } = await asc.main(ASC_ARGS, {
@@ -55,8 +54,8 @@ export function bytesModule(bytes) {
   return [
     `// Generated from wasm/kernels.ts by wasm/build.mjs (npm run build:wasm), do not edit.`,
     `// asc ${ASC_ARGS.join(' ')}`,
-    `// ${bytes.length} bytes, the same as gemm.wasm next to this file.`,
-    `export const GEMM_WASM_BASE64 =`,
+    `// ${bytes.length} bytes.`,
+    `export const KERNELS_WASM_BASE64 =`,
     ...lines.map((l, i) => `  '${l}'${i === lines.length - 1 ? ';' : ' +'}`),
     '',
   ].join('\n');
@@ -64,21 +63,18 @@ export function bytesModule(bytes) {
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
-  const bytes = await buildGemmWasm();
+  const bytes = await buildKernelsWasm();
   const text = bytesModule(bytes);
   if (process.argv.includes('--check')) {
-    const same = (path, want) => {
-      try { return Buffer.compare(readFileSync(path), Buffer.from(want)) === 0; } catch { return false; }
-    };
-    const bad = [[wasmPath, bytes], [bytesPath, text]].filter(([p, w]) => !same(p, w)).map(([p]) => p);
-    if (bad.length > 0) {
-      console.error(`out of date with ${source}: ${bad.join(', ')}; run npm run build:wasm`);
+    let committed = null;
+    try { committed = readFileSync(bytesPath, 'utf8'); } catch { /* missing: out of date */ }
+    if (committed !== text) {
+      console.error(`out of date with ${source}: ${bytesPath}; run npm run build:wasm`);
       process.exit(1);
     }
-    console.log(`gemm.wasm (${bytes.length} bytes) matches ${source}`);
+    console.log(`kernels.wasm (${bytes.length} bytes) matches ${source}`);
   } else {
-    writeFileSync(wasmPath, bytes);
     writeFileSync(bytesPath, text);
-    console.log(`wrote ${wasmPath} (${bytes.length} bytes) and ${bytesPath}`);
+    console.log(`wrote ${bytesPath} (${bytes.length} bytes)`);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Single-precision GEMM for WebAssembly SIMD128 (AssemblyScript source; built
- * by wasm/build.mjs into src/tensor/kernels/wasm/gemm.wasm):
+ * by wasm/build.mjs into src/tensor/kernels/wasm/kernels-wasm-bytes.ts):
  *
  *   C[m,n] (+)= op(A)[m,k] · op(B)[k,n]      C[i,j] = sum_p op(A)[i,p] op(B)[p,j]
  *

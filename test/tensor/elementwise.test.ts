@@ -189,10 +189,10 @@ describe('unary golden values', () => {
 });
 
 describe('reluGrad kernel', () => {
-  it('gy * [x > 0] into a new array, into another, or over gy itself (NaN and -0 give 0)', () => {
+  it('gy * [x > 0] into a new array, into another, or over gy itself (-0 gives 0, NaN gives NaN)', () => {
     const x = Float32Array.of(-1, 0, -0, 2, NaN, 1e-30, -3, 4);
     const gy = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8);
-    const want = Float32Array.of(0, 0, 0, 4, 0, 6, 0, 8);
+    const want = Float32Array.of(0, 0, 0, 4, NaN, 6, 0, 8);
     expect(reluGrad(x, gy)).toEqual(want);
     const into = new Float32Array(8).fill(9);
     expect(reluGrad(x, gy, into)).toBe(into);

@@ -12,7 +12,6 @@ import { formatShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import * as bn from '../../tensor/kernels/batch-norm.js';
 import { reluGrad } from '../../tensor/kernels/elementwise.js';
-import { batchNormWasmFits, trainingBackwardWasm, trainingForwardWasm } from '../../tensor/kernels/wasm/batch-norm-wasm.js';
 import { isGradEnabled, record } from '../graph.js';
 
 function checkChannels(op: string, x: Tensor, named: Record<string, Tensor | null>): number {
@@ -73,18 +72,14 @@ export function batchNormTraining(
   if (!(m >= 2)) {
     throw new Error(`batchNorm: training needs at least 2 values per channel, input ${formatShape(x.shape)} has ${m} (use a larger batch, or isTraining: false)`);
   }
-  // The passes over x run in WebAssembly SIMD where available, with the same floats.
-  const wasm = batchNormWasmFits(x.size);
-  const forward = wasm ? trainingForwardWasm : bn.trainingForward;
-  const { mean, variance, invStd, y } = forward(x.data, channels, gamma?.data ?? null, beta?.data ?? null, epsilon, relu);
+  const { mean, variance, invStd, y } = bn.trainingForward(x.data, channels, gamma?.data ?? null, beta?.data ?? null, epsilon, relu);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   // gx = invStd/m * (m*gxHat - sum(gxHat) - xHat*sum(gxHat*xHat)), gxHat = gy*gamma (gy*[y > 0] first with relu);
   // xHat (and the relu mask) recomputed from x and the forward's mean, invStd, gamma, beta; gx written over gy.
   const g = gamma ? Float32Array.from(gamma.data) : null; // as used by this forward, even if changed before backward
   const b = beta ? Float32Array.from(beta.data) : null;
   const out = record(relu ? 'batchNormRelu' : 'batchNorm', y, x.shape, inputs, (gy) => {
-    const backward = wasm ? trainingBackwardWasm : bn.trainingBackward;
-    const { gx, gGamma, gBeta } = backward(x.data, gy, mean, invStd, g, x.requiresGrad, { relu, beta: b, into: gy });
+    const { gx, gGamma, gBeta } = bn.trainingBackward(x.data, gy, mean, invStd, g, x.requiresGrad, { relu, beta: b, into: gy });
     return [gx, ...(gamma ? [gGamma] : []), ...(beta ? [gBeta] : [])];
   });
   return { y: out, mean, variance, count: m };

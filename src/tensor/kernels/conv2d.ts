@@ -18,11 +18,12 @@
  * itself.
  *
  * Kernel taps that only ever read padding are cut off first (conv2d-taps.ts).
- * With the 'wasm' GEMM backend the three kernels run whole in WebAssembly
+ * With the 'wasm' backend (backend.ts) the three kernels run whole in WebAssembly
  * instead (wasm/conv2d-wasm.ts): the same math, im2col and col2im in SIMD on
  * both threads, a cache-sized block of patches at a time.
  */
-import { gemm, gemmBackend } from './gemm.js';
+import { backend } from './backend.js';
+import { gemm } from './gemm.js';
 import { liveTaps, sliceKernel, trimmedGeometry, unsliceKernelGrad } from './conv2d-taps.js';
 import { col2im, im2col, type Conv2dGeometry } from './im2col.js';
 import { conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmFits } from './wasm/conv2d-wasm.js';
@@ -32,7 +33,7 @@ export { conv2dGeometry, im2col, col2im, type Conv2dGeometry, type Padding } fro
 
 export interface Conv2dKernelOptions {
   /**
-   * 'auto' (default): the WebAssembly convolution kernels when the GEMM
+   * 'auto' (default): the WebAssembly convolution kernels when the
    * backend is 'wasm' and the operands fit its memory, else im2col here and
    * gemm. 'im2col': always the latter (tests compare the two).
    */
@@ -41,7 +42,7 @@ export interface Conv2dKernelOptions {
   chunkRows?: number;
   /**
    * Build the patch matrix inside the WebAssembly GEMM's workspace (default
-   * true; only used with the 'wasm' GEMM backend). false uses a plain buffer,
+   * true; only used with the 'wasm' backend). false uses a plain buffer,
    * which gemm then copies: the same numbers, slower (tests compare the two).
    */
   workspace?: boolean;
@@ -57,13 +58,13 @@ let workspace = new Float32Array(0);
  * Callers never hold it across calls.
  */
 function scratch(size: number, opts: Conv2dKernelOptions): Float32Array {
-  if (gemmBackend() === 'wasm' && opts.workspace !== false) return gemmWorkspace(size);
+  if (backend() === 'wasm' && opts.workspace !== false) return gemmWorkspace(size);
   if (workspace.length < size) workspace = new Float32Array(size);
   return workspace;
 }
 
 function useWasm(g: Conv2dGeometry, opts: Conv2dKernelOptions): boolean {
-  return (opts.method ?? 'auto') === 'auto' && opts.chunkRows === undefined && gemmBackend() === 'wasm' && conv2dWasmFits(g);
+  return (opts.method ?? 'auto') === 'auto' && opts.chunkRows === undefined && backend() === 'wasm' && conv2dWasmFits(g);
 }
 
 function isPointwise(g: Conv2dGeometry): boolean {

@@ -102,7 +102,7 @@ export function addBias(x: Float32Array, bias: Float32Array, relu = false): Floa
       if (relu) {
         for (let i = i0 + c; i < i1; i += channels) {
           const v = x[i]! + b;
-          if (v > 0) y[i] = v; // a new array is all zeros
+          if (!(v <= 0)) y[i] = v; // a new array is all zeros; NaN is kept
         }
       } else {
         for (let i = i0 + c; i < i1; i += channels) y[i] = x[i]! + b;
@@ -114,30 +114,42 @@ export function addBias(x: Float32Array, bias: Float32Array, relu = false): Floa
 
 // Activations get explicit loops: they run on every layer of a network.
 
-/** y = max(x, 0). A new Float32Array is all zeros, so only the positive entries are written (~20% faster). */
+/**
+ * y = max(x, 0), NaN where x is NaN (as TensorFlow and PyTorch). A new
+ * Float32Array is all zeros, so only the entries not <= 0 are written
+ * (~20% faster).
+ */
 export function relu(x: Float32Array): Float32Array {
   const n = x.length;
   const y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const v = x[i]!;
-    if (v > 0) y[i] = v;
+    if (!(v <= 0)) y[i] = v;
   }
   return y;
 }
 
 /**
- * gx = gy * [x > 0] (x may be relu's input or its output: both are > 0 at
- * the same places). With `into` = gy it only writes the zeros, in place:
- * the backward pass owns gy, and this is about 1.5x faster than a new array.
+ * gx = gy * [x > 0], and NaN where x is NaN (x may be relu's input or its
+ * output: both are > 0, and NaN, at the same places). With `into` = gy it
+ * only writes where x is not > 0, in place: the backward pass owns gy, and
+ * this is about 1.5x faster than a new array.
  */
 export function reluGrad(x: Float32Array, gy: Float32Array, into?: Float32Array): Float32Array {
   const n = x.length;
   if (into === gy) {
-    for (let i = 0; i < n; i++) if (!(x[i]! > 0)) gy[i] = 0;
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      if (v <= 0) gy[i] = 0;
+      else if (v !== v) gy[i] = NaN;
+    }
     return gy;
   }
   const gx = into ?? new Float32Array(n);
-  for (let i = 0; i < n; i++) gx[i] = x[i]! > 0 ? gy[i]! : 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    gx[i] = v > 0 ? gy[i]! : v <= 0 ? 0 : NaN;
+  }
   return gx;
 }
 

@@ -7,8 +7,8 @@
  * transA), B is stored [k,n] (or [n,k] with transB). Backward passes use the
  * transposed forms: dA = dC·B^T (transB), dB = A^T·dC (transA).
  *
- * Blocked as in GotoBLAS/BLIS, so each level of the loop nest works on data
- * that fits a level of cache:
+ * gemmJs is blocked as in GotoBLAS/BLIS, so each level of the loop nest works
+ * on data that fits a level of cache:
  *
  *   for jc in steps of NC                           columns of C
  *     for pc in steps of KC                         the shared dimension
@@ -18,46 +18,15 @@
  *         for each NR panel, for each MR panel:
  *           C[i, j:j+7] += sum_p ap[p] bp[p, 0:7]             (MR = 1, NR = 7)
  *
- * The 1x7 micro-kernel keeps its 7 running sums in local variables. Each
- * step loads one value of A and multiplies it by seven values of B, each
- * read straight from memory by the multiply (V8 folds a load into the
- * multiply when it is the left operand, `b * a`, and used once). That needs
- * 7 sums + 7 products + the A value = 15 xmm registers, all V8 has: TurboFan
- * computes every product of a step before adding any, so a 1x8 tile spills
- * one sum to the stack (a store and a reload every step; measured 20% slower
- * than 2x3), and 2x4 or 4x4 tiles spill more. Seven sums are also seven
- * independent add chains to hide the adds' 3-cycle latency: a 1x6 tile,
- * with the same folded loads, was no faster than 2x3.
- * Each lane of a panel (the row of A, a column of B) is its own array, so
- * the loads of one step share two indices and V8 emits two bounds checks
- * instead of eight (see kernel1x7).
- *
- * Packing is about 4% of the time at 1024 (measured by leaving the kernel
- * out), so all four trans combinations run at the same speed. The panels are
- * float64: every sum is accumulated in double precision, p = 0..k-1 in
- * order, and rounded to float32 once per KC-long block.
- *
- * Why this is near the ceiling for scalar JavaScript: one step of kernel1x7
- * compiles to 25 x64 instructions for 14 flops: 1 load, 7 multiplies with a
- * folded load each, 7 adds, and 10 of bookkeeping: 2 bounds checks (compare
- * + branch each; V8 keeps them even when its typer proves the index in
- * range), 2 index increments, the loop test and V8's interrupt check. The
- * earlier 2x3 tile took 27 instructions for 12 flops (its B values are used
- * twice, so they cannot be folded). Unrolling the loop should amortize the
- * bookkeeping, but TurboFan then hoists every load of the unrolled steps
- * above the arithmetic and spills the sums (2x3 unrolled by 2: 35% slower).
- *
- * Measured (one core, Node 20, 1024x1024x1024, on a busy 2-core VM): 4.2 to
- * 6.7 GFLOP/s median depending on the host's load (best samples 7.5), about
- * half of what 8 multiply-add chains with no memory traffic reach in the
- * same run (bench/scalar-peak.ts); 1.0-1.17x the 2x3 kernel in the same
- * runs, which was 1.4x a 4x4 kernel on one packed array and 10x the plain
- * i-k-j loop (0.6).
- * The same call took 336 to 523 ms within one process, with CPU time equal
- * to wall time: the host, not this code, sets the spread.
+ * Why 1x7: its 7 sums, 7 products and one value of A fill exactly the 15
+ * registers V8 allocates, with every load of B folded into its multiply
+ * (docs/speed.md, section 2, has the measurements). The panels are float64:
+ * every sum is accumulated in double precision, p = 0..k-1 in order, and
+ * rounded to float32 once per KC-long block.
  */
 
-import { gemmWasm, wasmAvailable } from './wasm/gemm-wasm.js';
+import { backend } from './backend.js';
+import { gemmWasm } from './wasm/gemm-wasm.js';
 
 /** How `gemm` reads its operands and writes C. */
 export interface GemmOptions {
@@ -92,33 +61,9 @@ const apLanes = [ap];
 const bpLanes = [bp0, bp1, bp2, bp3, bp4, bp5, bp6];
 const tile = new Float64Array(MR * NR);
 
-/** Which implementation `gemm` runs: WebAssembly SIMD (default where supported) or plain TypeScript. */
-export type GemmBackend = 'wasm' | 'js';
-
-let backend: GemmBackend = wasmAvailable() ? 'wasm' : 'js';
-
-/**
- * Selects the GEMM implementation; returns the previous one. 'js' is the
- * readable reference below; 'wasm' is wasm/gemm.ts compiled to SIMD128 on
- * up to two threads (src/tensor/kernels/wasm/). Both have one contract and
- * are tested against the same naive loop.
- */
-export function setGemmBackend(next: GemmBackend): GemmBackend {
-  if (next !== 'wasm' && next !== 'js') throw new Error(`setGemmBackend: expected 'wasm' or 'js', got '${String(next)}'`);
-  if (next === 'wasm' && !wasmAvailable()) throw new Error('setGemmBackend: this runtime lacks WebAssembly SIMD128 or shared memory');
-  const previous = backend;
-  backend = next;
-  return previous;
-}
-
-/** The GEMM implementation `gemm` currently runs. */
-export function gemmBackend(): GemmBackend {
-  return backend;
-}
-
 /**
  * C = op(A)·op(B), or C += op(A)·op(B) with `accumulate`, on row-major
- * Float32Arrays, with the selected backend (see `setGemmBackend`).
+ * Float32Arrays, with the selected backend (see `setBackend` in backend.ts).
  *
  * @example
  * const c = new Float32Array(4);
@@ -129,7 +74,7 @@ export function gemm(
   m: number, k: number, n: number, opts: GemmOptions = {},
 ): void {
   checkGemmArgs('gemm', a, b, c, m, k, n);
-  if (backend === 'wasm') gemmWasm(a, b, c, m, k, n, opts);
+  if (backend() === 'wasm') gemmWasm(a, b, c, m, k, n, opts);
   else gemmJs(a, b, c, m, k, n, opts);
 }
 

@@ -11,11 +11,16 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backward, batchNormTraining, Tensor } from '../../../src/index.js';
-import * as bn from '../../../src/tensor/kernels/batch-norm.js';
-import { setGemmBackend } from '../../../src/tensor/kernels/gemm.js';
-import { batchNormWasmFits, trainingBackwardWasm, trainingForwardWasm } from '../../../src/tensor/kernels/wasm/batch-norm-wasm.js';
-import { gemmWasmReady, wasmAvailable } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import * as fastBackward from '../../../src/tensor/kernels/batch-norm-fast-backward.js';
+import * as fast from '../../../src/tensor/kernels/batch-norm-fast.js';
+import * as ref from '../../../src/tensor/kernels/batch-norm-reference.js';
+import { ready, setBackend, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
+import * as dispatch from '../../../src/tensor/kernels/batch-norm.js';
+import { batchNormWasmCalls, trainingBackwardWasm, trainingForwardWasm } from '../../../src/tensor/kernels/wasm/batch-norm-wasm.js';
 import { rand } from './reference.js';
+
+/** The fast kernels, with the reference's step-by-step ones (normalize, affineGrads, trainingInputGrad) beside them. */
+const bn = { ...ref, ...fast, ...fastBackward };
 
 /** [rows, channels]: 4 and 8 are all groups of four; 1, 3 only leftovers; 5, 13, 76 both. */
 const CASES: [rows: number, channels: number][] = [[2, 1], [7, 3], [13, 4], [1000, 5], [31, 8], [523, 13], [97, 76], [3, 76]];
@@ -38,7 +43,7 @@ function expectSameFloats(actual: ArrayLike<number> | null, expected: ArrayLike<
 
 describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as the TypeScript kernels', () => {
   beforeAll(async () => {
-    expect(await gemmWasmReady()).toBe(true);
+    expect(await ready()).toBe(true);
   });
 
   CASES.forEach(([rows, channels], k) => {
@@ -69,7 +74,7 @@ describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as t
 
   it('puts the ReLU cut where the forward did, for outputs of exactly 0, a beta of -0 and NaN', () => {
     // channel 0 is constant: x - mean = 0 exactly, so y = 0 and is cut; channel 1 has beta = -0;
-    // channel 5 holds a NaN, so its statistics and outputs are NaN, and NaN is cut to 0.
+    // channel 5 holds a NaN, so its statistics and outputs are NaN, and NaN stays NaN through the ReLU.
     const channels = 6;
     const x = Float32Array.from({ length: 6 * 40 }, (_, i) => (i % channels === 0 ? 2.5 : i === 11 ? NaN : Math.sin(i)));
     const beta = Float32Array.from([0, -0, 0.25, -0.25, 0, 0]);
@@ -77,7 +82,7 @@ describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as t
     const ref = bn.trainingForward(x, channels, null, beta, 1e-3, true);
     expect(ref.y.filter((_, i) => i % channels === 0).every((v) => Object.is(v, 0))).toBe(true);
     expect(Number.isNaN(ref.mean[5])).toBe(true);
-    expect(ref.y.filter((_, i) => i % channels === 5).every((v) => Object.is(v, 0))).toBe(true);
+    expect(ref.y.filter((_, i) => i % channels === 5).every((v) => Number.isNaN(v))).toBe(true);
     const got = trainingForwardWasm(x, channels, null, beta, 1e-3, true);
     expectSameFloats(got.y, ref.y, 'y');
     const a = bn.trainingBackward(x, gy.slice(), ref.mean, ref.invStd, null, true, { relu: true, beta });
@@ -85,6 +90,7 @@ describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as t
     expect(a.gBeta[0]).toBe(0); // every gradient of the cut channel was zeroed
     expectSameFloats(b.gx, a.gx, 'gx');
     expectSameFloats(b.gBeta, a.gBeta, 'gBeta');
+    expect(Number.isNaN(a.gBeta[5])).toBe(true); // the NaN channel's gradient is NaN, not a quiet 0
   });
 
   it('skips the input gradient on request and writes gx into `into`, which may be gy itself', () => {
@@ -114,23 +120,30 @@ describe.runIf(wasmAvailable())('batch norm in WebAssembly: the same floats as t
       return [y.data, mean, variance, x.grad!.data, gamma.grad!.data, beta.grad!.data];
     };
     const wasm = run();
-    const previous = setGemmBackend('js');
+    const previous = setBackend('js');
     let js: Float32Array[];
     try {
       js = run();
     } finally {
-      setGemmBackend(previous);
+      setBackend(previous);
     }
     ['y', 'mean', 'variance', 'dL/dx', 'dL/dgamma', 'dL/dbeta'].forEach((what, i) => expectSameFloats(wasm[i]!, js[i]!, what));
   });
 
-  it('runs only with the wasm GEMM backend: setGemmBackend("js") keeps batch norm in TypeScript', () => {
-    expect(batchNormWasmFits(1000)).toBe(true);
-    const previous = setGemmBackend('js');
+  it("the kernel layer decides: setBackend('js') keeps batch norm in TypeScript, 'wasm' runs it in WebAssembly", () => {
+    const x = rand(40 * 4, 3), gy = rand(40 * 4, 4);
+    const run = (): number => {
+      const before = batchNormWasmCalls();
+      const { mean, invStd } = dispatch.trainingForward(x, 4, null, null, 1e-3);
+      dispatch.trainingBackward(x, gy, mean, invStd, null, true);
+      return batchNormWasmCalls() - before;
+    };
+    expect(run()).toBe(2);
+    const previous = setBackend('js');
     try {
-      expect(batchNormWasmFits(1000)).toBe(false);
+      expect(run()).toBe(0);
     } finally {
-      setGemmBackend(previous);
+      setBackend(previous);
     }
   });
 });

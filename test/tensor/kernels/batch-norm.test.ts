@@ -4,9 +4,14 @@
  * affineGrads, trainingInputGrad) and a float64 loop, on awkward shapes.
  */
 import { describe, expect, it } from 'vitest';
-import * as bn from '../../../src/tensor/kernels/batch-norm.js';
+import * as fastBackward from '../../../src/tensor/kernels/batch-norm-fast-backward.js';
+import * as fast from '../../../src/tensor/kernels/batch-norm-fast.js';
+import * as ref from '../../../src/tensor/kernels/batch-norm-reference.js';
 import { reluGrad } from '../../../src/tensor/kernels/elementwise.js';
 import { expectClose, rand } from './reference.js';
+
+/** The fast kernels, with the reference's step-by-step ones (normalize, affineGrads, trainingInputGrad) beside them. */
+const bn = { ...ref, ...fast, ...fastBackward };
 
 const CASES: [m: number, channels: number][] = [[2, 1], [7, 3], [13, 4], [31, 8], [5, 17], [97, 76]];
 

@@ -20,10 +20,10 @@ import { conv2dBackwardInput, conv2dBackwardKernel, conv2dForward } from '../../
 import {
   conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmCalls, conv2dWasmFits,
 } from '../../../src/tensor/kernels/wasm/conv2d-wasm.js';
-import { gemmRuntime } from '../../../src/tensor/kernels/wasm/pool.js';
-import {
-  gemmWasmReady, gemmWasmStats, setGemmThreads, setGemmWasmLimits, wasmAvailable, type GemmWasmLimits,
-} from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import { wasmRuntime } from '../../../src/tensor/kernels/wasm/runtime.js';
+import { ready, setThreads, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
+import { gemmWasmStats } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import { setWasmLimits, type WasmLimits } from '../../../src/tensor/kernels/wasm/limits.js';
 import { naiveConv, rand } from './reference.js';
 
 const U = 2 ** -24;
@@ -67,23 +67,23 @@ interface Outputs {
 }
 
 function runAll(threads: 1 | 2, x: Float32Array, k: Float32Array, gy: Float32Array, g: Conv2dGeometry): Outputs {
-  setGemmThreads(threads);
+  setThreads(threads);
   return { y: conv2dForwardWasm(x, k, g), gx: conv2dBackwardInputWasm(gy, k, g), gk: conv2dBackwardKernelWasm(x, gy, g) };
 }
 
 describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
-  let saved: GemmWasmLimits;
+  let saved: WasmLimits;
   beforeAll(async () => {
-    expect(await gemmWasmReady()).toBe(true);
+    expect(await ready()).toBe(true);
   });
   afterEach(() => {
-    setGemmThreads(2);
-    if (saved) setGemmWasmLimits(saved);
+    setThreads(2);
+    if (saved) setWasmLimits(saved);
   });
 
   CASES.forEach(([xs, ks, strides, padding], i) => {
     it(`x [${xs}] k [${ks}] strides ${JSON.stringify(strides)} ${padding}: within the float32 bound on 1 and 2 threads, the same bits on both`, () => {
-      saved = setGemmWasmLimits({ parallelFlops: 0 }); // every call takes the two-thread path
+      saved = setWasmLimits({ parallelFlops: 0 }); // every call takes the two-thread path
       const g = conv2dGeometry(xs, ks, strides, padding);
       const x = rand(size(xs), 70 + i);
       const k = rand(size(ks), 80 + i);
@@ -105,14 +105,14 @@ describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
   });
 
   it('the helper thread alone runs every piece to the same bits', () => {
-    saved = setGemmWasmLimits({ parallelFlops: 0 });
+    saved = setWasmLimits({ parallelFlops: 0 });
     const [xs, ks]: [Case[0], Case[1]] = [[5, 13, 11, 6], [3, 3, 6, 20]];
     const g = conv2dGeometry(xs, ks, 2, 'same');
     const x = rand(size(xs), 21);
     const k = rand(size(ks), 22);
     const gy = rand(g.n * g.oh * g.ow * g.cout, 23);
     const one = runAll(1, x, k, gy, g);
-    const rt = gemmRuntime()!;
+    const rt = wasmRuntime()!;
     const jobs = gemmWasmStats().helperJobs;
     rt.mainTakesPieces = false;
     try {
@@ -167,7 +167,7 @@ describe.runIf(wasmAvailable())('conv2d on WebAssembly', () => {
     expect(conv2dWasmCalls() - calls).toBe(3);
 
     expect(conv2dWasmFits(g)).toBe(true);
-    saved = setGemmWasmLimits({ chunkBytes: 1024 });
+    saved = setWasmLimits({ chunkBytes: 1024 });
     expect(conv2dWasmFits(g)).toBe(false);
     calls = conv2dWasmCalls();
     expect(conv2dForward(x, k, g)).toEqual(viaIm2col.y);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   conv2dBackwardInput, conv2dBackwardKernel, conv2dForward, conv2dGeometry, type Padding,
 } from '../../../src/tensor/kernels/conv2d.js';
-import { gemmBackend, setGemmBackend } from '../../../src/tensor/kernels/gemm.js';
+import { backend, setBackend } from '../../../src/tensor/kernels/backend.js';
 import { expectClose, naiveConv, rand, type RefConv } from './reference.js';
 
 const ATOL = 1e-5;
@@ -73,7 +73,7 @@ describe('conv2d kernels', () => {
   }
 
   it('builds the patch matrix in the wasm GEMM workspace with the same bits as in a plain buffer', () => {
-    if (gemmBackend() !== 'wasm') return;
+    if (backend() !== 'wasm') return;
     CASES.forEach(([xs, ks, strides, padding], i) => {
       const g = conv2dGeometry(xs, ks, strides, padding);
       const x = rand(size(xs), 40 + i);
@@ -90,7 +90,7 @@ describe('conv2d kernels', () => {
   });
 
   it('gives the same results on the js GEMM backend (plain patch buffer)', () => {
-    const previous = setGemmBackend('js');
+    const previous = setBackend('js');
     try {
       CASES.forEach(([xs, ks, strides, padding], i) => {
         const g = conv2dGeometry(xs, ks, strides, padding);
@@ -103,7 +103,7 @@ describe('conv2d kernels', () => {
         expectClose(conv2dBackwardKernel(x, gy, g, { chunkRows: 5 }), ref.gk, ATOL, RTOL);
       });
     } finally {
-      setGemmBackend(previous);
+      setBackend(previous);
     }
   });
 

@@ -19,11 +19,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  gemmWasm, gemmWasmReady, gemmWasmStats, gemmThreads, gemmWorkspace, setGemmThreads, setGemmWasmLimits, wasmAvailable,
-  type GemmWasmLimits,
-} from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
-import { gemmRuntime } from '../../../src/tensor/kernels/wasm/pool.js';
+import { ready, setThreads, threads as currentThreads, wasmAvailable } from '../../../src/tensor/kernels/backend.js';
+import { gemmWasm, gemmWasmStats, gemmWorkspace } from '../../../src/tensor/kernels/wasm/gemm-wasm.js';
+import { setWasmLimits, type WasmLimits } from '../../../src/tensor/kernels/wasm/limits.js';
+import { wasmRuntime } from '../../../src/tensor/kernels/wasm/runtime.js';
 import { naiveGemm, rand } from './reference.js';
 
 const U = 2 ** -24;
@@ -46,7 +45,7 @@ function expectWithinBound(c: Float32Array, a: Float32Array, b: Float32Array, m:
 /** Runs gemmWasm with `threads`; returns C. */
 function run(threads: 1 | 2, a: Float32Array, b: Float32Array, m: number, k: number, n: number,
   opts: { transA: boolean; transB: boolean; accumulate?: boolean }, c0?: Float32Array): Float32Array {
-  setGemmThreads(threads);
+  setThreads(threads);
   const c = c0 ? Float32Array.from(c0) : new Float32Array(m * n).fill(Number.NaN); // NaN: must be overwritten
   gemmWasm(a, b, c, m, k, n, opts);
   return c;
@@ -60,25 +59,25 @@ const SHAPES: [number, number, number][] = [
 ];
 const TRANS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 
-let saved: GemmWasmLimits;
-const threadsBefore = gemmThreads();
+let saved: WasmLimits;
+const threadsBefore = currentThreads();
 
 beforeAll(async () => {
   expect(wasmAvailable()).toBe(true);
   // Every shape big enough to split goes to the helper thread.
-  saved = setGemmWasmLimits({ parallelFlops: 0 });
-  setGemmThreads(2);
-  expect(await gemmWasmReady()).toBe(true);
+  saved = setWasmLimits({ parallelFlops: 0 });
+  setThreads(2);
+  expect(await ready()).toBe(true);
 });
 
 afterAll(() => {
-  setGemmWasmLimits(saved);
-  setGemmThreads(threadsBefore);
+  setWasmLimits(saved);
+  setThreads(threadsBefore);
 });
 
 describe('gemmWasm', () => {
   it('covers both ways of reading A and both splits with the shapes below', () => {
-    const X = gemmRuntime()!.exports;
+    const X = wasmRuntime()!.exports;
     const inPlace = SHAPES.flatMap(([m, , n]) => [X.readInPlace(0, m, n), X.readInPlace(1, m, n)]);
     expect(inPlace).toContain(1);
     expect(inPlace).toContain(0);
@@ -143,13 +142,13 @@ describe('gemmWasm', () => {
       const b = rand(k * n, 22);
       const c0 = rand(m * n, 23);
       const whole = run(2, a, b, m, k, n, { transA, transB: false, accumulate: true }, c0);
-      const prev = setGemmWasmLimits({ chunkBytes: 64 * 1024 }); // about 10 chunks of rows
+      const prev = setWasmLimits({ chunkBytes: 64 * 1024 }); // about 10 chunks of rows
       try {
         for (const threads of [1, 2] as const) {
           expect(run(threads, a, b, m, k, n, { transA, transB: false, accumulate: true }, c0)).toEqual(whole);
         }
       } finally {
-        setGemmWasmLimits(prev);
+        setWasmLimits(prev);
       }
       expectWithinBound(whole, a, b, m, k, n, transA, false, c0);
     }
@@ -233,7 +232,7 @@ describe('gemmWasm', () => {
   });
 
   it('a trap on the helper thread becomes an error here, and the helper keeps working', () => {
-    const rt = gemmRuntime()!;
+    const rt = wasmRuntime()!;
     expect(rt.helperReady()).toBe(true);
     let mineRan = false;
     // gemmRows on the helper with A at the top of the 4 GiB address space: out of bounds.
@@ -304,15 +303,17 @@ describe('gemmWasm', () => {
     expect(() => gemmWasm(z, z, new Float32Array(7), 2, 3, 4)).toThrow('gemmWasm: C has 7 values, needs m*n = 2*4');
     expect(() => gemmWasm(z, z, z, 2.5, 3, 4)).toThrow('gemmWasm: m must be a non-negative integer, got 2.5');
     expect(() => gemmWasm(z, z, z, 2, -1, 4)).toThrow('gemmWasm: k must be a non-negative integer, got -1');
-    expect(() => setGemmThreads(3 as 2)).toThrow('setGemmThreads: n must be 1 or 2, got 3');
+    expect(() => setThreads(3 as 2)).toThrow('setThreads: n must be 1 or 2, got 3');
   });
 });
 
 describe('gemmWasm and the process lifetime', () => {
   const src = fileURLToPath(new URL('../../../src/tensor/kernels/wasm/gemm-wasm.ts', import.meta.url));
+  const backendSrc = fileURLToPath(new URL('../../../src/tensor/kernels/backend.ts', import.meta.url));
   const script = (ending: string): string => `
-    import { gemmWasm, gemmWasmReady, gemmWasmStats } from ${JSON.stringify(src)};
-    if (!(await gemmWasmReady())) throw new Error('no helper');
+    import { gemmWasm, gemmWasmStats } from ${JSON.stringify(src)};
+    import { ready } from ${JSON.stringify(backendSrc)};
+    if (!(await ready())) throw new Error('no helper');
     const m = 256, k = 256, n = 256;
     const a = new Float32Array(m * k).fill(0.5), c = new Float32Array(m * n);
     gemmWasm(a, a, c, m, k, n);

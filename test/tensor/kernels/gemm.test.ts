@@ -6,7 +6,8 @@
  * per 256-long block, so it matches to atol 1e-5 plus rtol 1e-4.
  */
 import { describe, expect, it } from 'vitest';
-import { gemm as gemmSelected, gemmJs, setGemmBackend } from '../../../src/tensor/kernels/gemm.js';
+import { setBackend } from '../../../src/tensor/kernels/backend.js';
+import { gemm as gemmSelected, gemmJs } from '../../../src/tensor/kernels/gemm.js';
 import { expectClose, naiveGemm, rand } from './reference.js';
 
 const ATOL = 1e-5;
@@ -116,21 +117,21 @@ describe.each([
   });
 });
 
-describe('setGemmBackend', () => {
+describe('setBackend', () => {
   it('switches between the plain TypeScript and the WebAssembly kernel, which agree', () => {
     const a = rand(37 * 53, 1);
     const b = rand(53 * 29, 2);
     const viaJs = new Float32Array(37 * 29);
     const viaDefault = new Float32Array(37 * 29);
-    const previous = setGemmBackend('js');
+    const previous = setBackend('js');
     try {
       gemmSelected(a, b, viaJs, 37, 53, 29);
     } finally {
-      setGemmBackend(previous);
+      setBackend(previous);
     }
     gemmSelected(a, b, viaDefault, 37, 53, 29);
     expectClose(viaDefault, viaJs, ATOL, RTOL);
     // @ts-expect-error not a backend
-    expect(() => setGemmBackend('gpu')).toThrow("setGemmBackend: expected 'wasm' or 'js', got 'gpu'");
+    expect(() => setBackend('gpu')).toThrow("setBackend: expected 'wasm' or 'js', got 'gpu'");
   });
 });

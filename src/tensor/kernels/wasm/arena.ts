@@ -1,11 +1,11 @@
 /** Scratch regions of one WebAssembly call in the shared memory. */
-import type { GemmRuntime } from './pool.js';
+import type { WasmRuntime } from './runtime.js';
 
 /** Hands out 64-byte-aligned regions after the workspace; commit() grows the memory to fit them. */
 export class Arena {
   private top: number;
 
-  constructor(private readonly rt: GemmRuntime) {
+  constructor(private readonly rt: WasmRuntime) {
     this.top = rt.callStart();
   }
 

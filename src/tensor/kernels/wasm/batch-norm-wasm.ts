@@ -1,7 +1,8 @@
 /**
  * Batch norm's training forward and backward with their passes over the
  * data in WebAssembly SIMD (wasm/batch-norm.ts), on this thread. The math
- * and the per-channel steps between the passes are ../batch-norm.ts' own,
+ * and the per-channel steps between the passes are ../batch-norm-fast.ts' and
+ * ../batch-norm-fast-backward.ts' own,
  * and the floats are the same to the bit (tested); only the loops over
  * [rows, channels] moved, four channels per SIMD vector.
  *
@@ -13,26 +14,26 @@
  *   backward  x, gy in; pass 1 (ReLU mask, sums) -> gGamma, gBeta, k0, k2;
  *             pass 2 -> gx out
  */
-import {
-  backwardCoefficients, dividedBy, inverseStd, trainingScale,
-  type BatchNormGrads, type TrainingBackwardOptions, type TrainingForward,
-} from '../batch-norm.js';
-import { gemmBackend } from '../gemm.js';
+import { backwardCoefficients, type BatchNormGrads, type TrainingBackwardOptions } from '../batch-norm-fast-backward.js';
+import { dividedBy, inverseStd, trainingScale, type TrainingForward } from '../batch-norm-fast.js';
 import { Arena } from './arena.js';
-import { gemmWasmLimits } from './gemm-wasm.js';
-import { gemmRuntime, type GemmRuntime } from './pool.js';
+import { wasmLimits } from './limits.js';
+import { wasmRuntime, type WasmRuntime } from './runtime.js';
 
-/**
- * Whether batch norm on `size` values runs here: the GEMM backend is 'wasm'
- * (setGemmBackend('js') keeps every kernel in plain TypeScript) and the
- * copies fit gemmWasm's chunkBytes.
- */
+/** Whether batch norm on `size` values can run here: WebAssembly is there and the copies fit wasmLimits().chunkBytes. */
 export function batchNormWasmFits(size: number): boolean {
-  const rt = gemmRuntime();
-  return rt !== null && gemmBackend() === 'wasm' && 3 * 4 * size + 65536 + rt.callStart() <= gemmWasmLimits().chunkBytes;
+  const rt = wasmRuntime();
+  return rt !== null && 3 * 4 * size + 65536 + rt.callStart() <= wasmLimits().chunkBytes;
 }
 
-/** trainingForward (../batch-norm.ts) in WebAssembly. */
+let calls = 0;
+
+/** How many batch-norm kernels have run here (for tests: which path the dispatch took). */
+export function batchNormWasmCalls(): number {
+  return calls;
+}
+
+/** trainingForward (../batch-norm-fast.ts) in WebAssembly. */
 export function trainingForwardWasm(
   x: Float32Array, channels: number, gamma: Float32Array | null, beta: Float32Array | null, epsilon: number, relu = false,
 ): TrainingForward {
@@ -66,7 +67,7 @@ export function trainingForwardWasm(
   return { mean, variance, invStd, y: f.slice(yo >> 2, (yo >> 2) + x.length) };
 }
 
-/** trainingBackward (../batch-norm.ts) in WebAssembly; gy is not changed. */
+/** trainingBackward (../batch-norm-fast-backward.ts) in WebAssembly; gy is not changed. */
 export function trainingBackwardWasm(
   x: Float32Array, gy: Float32Array, mean: Float32Array, invStd: Float32Array,
   gamma: Float32Array | null, needInput: boolean,
@@ -108,8 +109,9 @@ export function trainingBackwardWasm(
   return { gx: gx.slice(), gGamma, gBeta };
 }
 
-function runtime(op: string): GemmRuntime {
-  const rt = gemmRuntime();
+function runtime(op: string): WasmRuntime {
+  calls++;
+  const rt = wasmRuntime();
   if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
   return rt;
 }

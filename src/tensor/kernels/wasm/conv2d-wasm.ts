@@ -7,7 +7,7 @@
  *
  * One call: copy the operands into the shared memory, pack the kernel once
  * (both threads read it), run the rows as pieces that this thread and the
- * helper claim as they get to them (pool.ts, runPieces), copy the result
+ * helper claim as they get to them (runtime.ts, runPieces), copy the result
  * out. The pieces are cut from the shape alone, never from the thread
  * count or timing, so which thread runs a piece never changes a bit:
  *
@@ -17,12 +17,12 @@
  *   kernel grad   up to KERNEL_GRAD_PIECES depth ranges, each into its own
  *                 partial gK_i; then gK = ((gK_0 + gK_1) + gK_2) + ...
  *
- * Problems under gemmWasm's parallelFlops stay on this thread.
+ * Problems under wasmLimits().parallelFlops stay on this thread.
  */
 import type { Conv2dGeometry } from '../im2col.js';
-import { gemmWasmLimits } from './gemm-wasm.js';
+import { wasmLimits } from './limits.js';
 import { Arena } from './arena.js';
-import { gemmRuntime, type GemmRuntime } from './pool.js';
+import { wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** The geometry struct's i32 fields, in wasm/conv.ts' order (GEO_*). */
 const GEOMETRY_FIELDS = ['n', 'h', 'w', 'cin', 'kh', 'kw', 'cout', 'sh', 'sw', 'oh', 'ow', 'padTop', 'padLeft'] as const;
@@ -36,12 +36,12 @@ const KERNEL_GRAD_PIECES = 4;
 
 /**
  * Whether the wasm kernels can take this convolution: WebAssembly is there
- * and what the largest of the three calls lays out fits in gemmWasm's
+ * and what the largest of the three calls lays out fits in wasmLimits()'s
  * chunkBytes (256 MiB by default, well inside the 1 GiB memory). Larger ones
  * go through the chunked im2col path.
  */
 export function conv2dWasmFits(g: Conv2dGeometry): boolean {
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) return false;
   const q = g.kh * g.kw * g.cin;
   const depth = Math.max(256, Math.ceil(32768 / q) + 4); // >= blockRows(q) and depthBlockRows(q)
@@ -50,7 +50,7 @@ export function conv2dWasmFits(g: Conv2dGeometry): boolean {
     g.n * g.oh * g.ow * g.cout * 2 + // y, or gy
     q * (g.cout + 8) * (2 + KERNEL_GRAD_PIECES) + // the kernel, packed, and the gK partials
     2 * depth * (q + g.cout + 8); // per-thread patch blocks and packed gy blocks
-  return 4 * floats + 1024 + rt.callStart() <= gemmWasmLimits().chunkBytes;
+  return 4 * floats + 1024 + rt.callStart() <= wasmLimits().chunkBytes;
 }
 
 /** y = conv2d(x, K): [n,oh,ow,cout]. */
@@ -108,6 +108,9 @@ export function conv2dBackwardInputWasm(gy: Float32Array, k: Float32Array, g: Co
 /** dL/dK = im2col(x)^T · gy: [kh,kw,cin,cout]. */
 export function conv2dBackwardKernelWasm(x: Float32Array, gy: Float32Array, g: Conv2dGeometry): Float32Array {
   const { rt, X, rows, q, parallel } = start(g, 'conv2dBackwardKernelWasm');
+  // No output positions (an empty batch): a sum over nothing. The pieces
+  // below would be cut to size 0 and leave the partials unwritten.
+  if (rows === 0) return new Float32Array(q * g.cout);
   const depth = X.depthBlockRows(q);
   const mem = new Arena(rt);
   const geo = mem.take(X.geometryBytes());
@@ -144,16 +147,16 @@ export function conv2dWasmCalls(): number {
 
 function start(g: Conv2dGeometry, op: string) {
   calls++;
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
   const rows = g.n * g.oh * g.ow;
   const q = g.kh * g.kw * g.cin;
-  const parallel = rt.threads === 2 && 2 * rows * q * g.cout >= gemmWasmLimits().parallelFlops;
+  const parallel = rt.threads === 2 && 2 * rows * q * g.cout >= wasmLimits().parallelFlops;
   if (parallel) rt.wake(); // the helper wakes while the operands are copied in
   return { rt, X: rt.exports, rows, q, parallel };
 }
 
-function writeGeometry(rt: GemmRuntime, at: number, g: Conv2dGeometry): void {
+function writeGeometry(rt: WasmRuntime, at: number, g: Conv2dGeometry): void {
   const view = new Int32Array(rt.memory.buffer, at, GEOMETRY_FIELDS.length);
   for (let i = 0; i < GEOMETRY_FIELDS.length; i++) view[i] = g[GEOMETRY_FIELDS[i]!];
 }

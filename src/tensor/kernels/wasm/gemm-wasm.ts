@@ -25,7 +25,8 @@
  * shared memory stays under 1 GiB.
  */
 import type { GemmOptions } from '../gemm.js';
-import { gemmRuntime, type GemmRuntime, type Job } from './pool.js';
+import { wasmLimits } from './limits.js';
+import { wasmRuntime, type WasmRuntime, type Job } from './runtime.js';
 
 /** The same options as `gemm` (transA, transB, accumulate). */
 export type GemmWasmOptions = GemmOptions;
@@ -35,54 +36,6 @@ const MR = 4;
 /** The depth split applies when C has at most this many rows and k is at least DEPTH_SPLIT_K. */
 const DEPTH_SPLIT_ROWS = 28;
 const DEPTH_SPLIT_K = 512;
-
-/** Tuning limits (tests lower them to reach the threaded and chunked paths with small inputs). */
-export interface GemmWasmLimits {
-  /** 2*m*n*k below this runs on one thread (default 2e6). */
-  parallelFlops: number;
-  /** Operands above this many bytes are processed in row chunks (default 256 MiB). */
-  chunkBytes: number;
-}
-
-const limits: GemmWasmLimits = { parallelFlops: 2e6, chunkBytes: 256 * 2 ** 20 };
-
-/** The limits in force (the wasm convolutions use parallelFlops and chunkBytes too). */
-export function gemmWasmLimits(): Readonly<GemmWasmLimits> {
-  return limits;
-}
-
-/** Sets some limits; returns the previous values (to restore them). */
-export function setGemmWasmLimits(next: Partial<GemmWasmLimits>): GemmWasmLimits {
-  const prev = { ...limits };
-  Object.assign(limits, next);
-  return prev;
-}
-
-/** True when this runtime has WebAssembly SIMD128 and shared memory (checked once, by validating the module). */
-export function wasmAvailable(): boolean {
-  return gemmRuntime() !== null;
-}
-
-/** Threads gemmWasm may use: 1, or 2 (the default on machines with 2+ cores). */
-export function setGemmThreads(n: 1 | 2): void {
-  if (n !== 1 && n !== 2) throw new Error(`setGemmThreads: n must be 1 or 2, got ${String(n)}`);
-  const rt = gemmRuntime();
-  if (rt) rt.threads = n;
-}
-
-/** Threads gemmWasm currently may use. */
-export function gemmThreads(): 1 | 2 {
-  return gemmRuntime()?.threads ?? 1;
-}
-
-/**
- * Starts the helper thread now rather than at the first large call (whose
- * work then runs on the main thread alone); resolves to true once it can take
- * work, false with threads = 1 or without WebAssembly support.
- */
-export function gemmWasmReady(): Promise<boolean> {
-  return gemmRuntime()?.startHelper() ?? Promise.resolve(false);
-}
 
 /**
  * A Float32Array of `length` floats inside the shared WebAssembly memory.
@@ -94,7 +47,7 @@ export function gemmWasmReady(): Promise<boolean> {
  */
 export function gemmWorkspace(length: number): Float32Array {
   if (!Number.isInteger(length) || length < 0) throw new Error(`gemmWorkspace: length must be a non-negative integer, got ${String(length)}`);
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) throw new Error('gemmWorkspace: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first');
   return rt.workspace(length);
 }
@@ -112,7 +65,7 @@ export interface GemmWasmStats {
 let twoThreadCalls = 0;
 
 export function gemmWasmStats(): GemmWasmStats {
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   return { twoThreadCalls, helperJobs: rt?.helperJobs() ?? 0, memoryBytes: rt?.memory.buffer.byteLength ?? 0 };
 }
 
@@ -132,10 +85,11 @@ export function gemmWasm(
     if (!accumulate) c.fill(0, 0, m * n);
     return;
   }
-  const rt = gemmRuntime();
+  const rt = wasmRuntime();
   if (rt === null) throw new Error('gemmWasm: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first');
 
   const X = rt.exports;
+  const limits = wasmLimits();
   const parallel = rt.threads === 2 && 2 * m * n * k >= limits.parallelFlops;
   if (parallel) rt.wake(); // the helper wakes while the operands are copied in
   const depthSplit = m <= DEPTH_SPLIT_ROWS && k >= DEPTH_SPLIT_K;
@@ -202,7 +156,7 @@ export function gemmWasm(
 }
 
 /** Both shares on this thread, `mine` first (the same order split() falls back to). */
-function solo(rt: GemmRuntime, theirs: Job, mine: () => void): 1 {
+function solo(rt: WasmRuntime, theirs: Job, mine: () => void): 1 {
   mine();
   rt.run(theirs);
   return 1;

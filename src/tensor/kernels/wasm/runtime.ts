@@ -25,13 +25,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { GEMM_WASM_BASE64 } from './gemm-wasm-bytes.js';
+import { KERNELS_WASM_BASE64 } from './kernels-wasm-bytes.js';
 import {
   ARG_COUNT, CONTROL_INTS, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
 } from './worker.js';
 
 /** The module's exports (wasm/gemm.ts); pointers are byte offsets into the shared memory. */
-export interface GemmExports {
+export interface WasmExports {
   scratchBytes(): number;
   packedBBytes(k: number, n: number): number;
   packB(b: number, k: number, n: number, transB: number, dst: number): void;
@@ -81,7 +81,7 @@ interface WasmApi {
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** gemmRows' arguments, in order. */
-export type GemmRowsArgs = Parameters<GemmExports['gemmRows']>;
+export type GemmRowsArgs = Parameters<WasmExports['gemmRows']>;
 
 /**
  * Work cut into pieces for runPieces: piece i calls fn(args) with
@@ -101,7 +101,7 @@ export interface PieceJob {
 }
 
 /** A share of work for one thread: an export of the module and its arguments. */
-export type Job = { [F in (typeof JOB_FUNCTIONS)[number]]: { fn: F; args: Parameters<GemmExports[F]> } }[(typeof JOB_FUNCTIONS)[number]];
+export type Job = { [F in (typeof JOB_FUNCTIONS)[number]]: { fn: F; args: Parameters<WasmExports[F]> } }[(typeof JOB_FUNCTIONS)[number]];
 
 const PAGE = 65536;
 /** 1 GiB: the most the runtime grows the shared memory to. */
@@ -117,8 +117,8 @@ interface Helper {
   ready: Promise<boolean>;
 }
 
-export class GemmRuntime {
-  readonly exports: GemmExports;
+export class WasmRuntime {
+  readonly exports: WasmExports;
   readonly memory: WasmMemory;
   /** Per-thread scratch (packed A block + one tile): [main, helper]. */
   readonly scratch: readonly [number, number];
@@ -135,7 +135,7 @@ export class GemmRuntime {
 
   constructor(api: WasmApi, private readonly module: WasmModule) {
     this.memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-    this.exports = new api.Instance(module, { env: { memory: this.memory } }).exports as unknown as GemmExports;
+    this.exports = new api.Instance(module, { env: { memory: this.memory } }).exports as unknown as WasmExports;
     const s = align(this.exports.scratchBytes());
     this.scratch = [BASE, BASE + s];
     this.heapStart = BASE + 2 * s;
@@ -376,22 +376,22 @@ function spawn(module: WasmModule, memory: WasmMemory): Helper {
   return { worker, ctl: new Int32Array(control), port: port1, seq: 0, ready };
 }
 
-let runtime: GemmRuntime | null | undefined;
+let runtime: WasmRuntime | null | undefined;
 
 /** The runtime, created on first use; null where WebAssembly SIMD or shared memory is missing. */
-export function gemmRuntime(): GemmRuntime | null {
+export function wasmRuntime(): WasmRuntime | null {
   if (runtime === undefined) runtime = create();
   return runtime;
 }
 
-function create(): GemmRuntime | null {
+function create(): WasmRuntime | null {
   try {
     if (wasmApi === undefined || typeof SharedArrayBuffer !== 'function') return null;
-    const bytes = Buffer.from(GEMM_WASM_BASE64, 'base64');
+    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
     // Validating the module itself checks exactly the features it uses:
     // SIMD128 (v128 loads, f32x4 arithmetic) and an imported shared memory.
     if (!wasmApi.validate(bytes)) return null;
-    return new GemmRuntime(wasmApi, new wasmApi.Module(bytes));
+    return new WasmRuntime(wasmApi, new wasmApi.Module(bytes));
   } catch {
     return null;
   }
