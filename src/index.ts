@@ -7,6 +7,8 @@ export { backward, noGrad, isGradEnabled, record, type GradFn, type BackwardFn, 
 export { gradcheck, type GradcheckOptions, type GradcheckReport, type GradcheckInputReport } from './autograd/gradcheck.js';
 export { add, sub, mul, div, pow, maximum, minimum, asTensor, type TensorLike } from './autograd/ops/arithmetic.js';
 export { neg, exp, log, sqrt, square, abs, relu, sigmoid, tanh } from './autograd/ops/unary.js';
+export { leakyRelu, elu, gelu, type GeluOptions } from './autograd/ops/activations.js';
+export { softmax, logSoftmax } from './autograd/ops/softmax.js';
 export { sum, mean, max, min, argmax, type ReduceOptions, type Axes } from './autograd/ops/reduce.js';
 export { reshape, flatten, permute, transpose, sliceRows, concat } from './autograd/ops/shape.js';
 export { toNdarray, fromNdarray } from './tensor/ndarray-interop.js';
@@ -32,6 +34,7 @@ export { Sequential } from './layers/sequential.js';
 export { glorotUniform, truncatedNormal as truncatedNormalInitializer, type Initializer, type Fans } from './layers/initializers.js';
 export { type KernelOptions } from './layers/weights.js';
 export { sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits, meanSquaredError, type Loss } from './train/losses.js';
+export { sparseSoftmaxCrossEntropyWithLogits } from './train/sparse-cross-entropy.js';
 export { matmul } from './autograd/ops/matmul.js';
 export { conv2d, type Conv2dOptions as Conv2dOpOptions } from './autograd/ops/conv2d.js';
 export { fit, NonFiniteLossError, type FitOptions, type History, type StepInfo, type ValidationInfo, type Callback, type TrainableModel, type StepOptimizer } from './train/fit.js';
