@@ -9,6 +9,7 @@ export { add, sub, mul, div, pow, maximum, minimum, asTensor, type TensorLike } 
 export { neg, exp, log, sqrt, square, abs, relu, sigmoid, tanh } from './autograd/ops/unary.js';
 export { leakyRelu, elu, gelu, type GeluOptions } from './autograd/ops/activations.js';
 export { softmax, logSoftmax } from './autograd/ops/softmax.js';
+export { dropout } from './autograd/ops/dropout.js';
 export { sum, mean, max, min, argmax, type ReduceOptions, type Axes } from './autograd/ops/reduce.js';
 export { reshape, flatten, permute, transpose, sliceRows, concat } from './autograd/ops/shape.js';
 export { toNdarray, fromNdarray } from './tensor/ndarray-interop.js';
@@ -29,7 +30,9 @@ export { Layer, type CallOptions, type Regularizer } from './layers/layer.js';
 export { Dense, type DenseOptions } from './layers/dense.js';
 export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
 export { BatchNorm, type BatchNormOptions, type BatchMoments } from './layers/batch-norm.js';
-export { ReLU, Sigmoid, Tanh, Flatten } from './layers/activations.js';
+export { ReLU, Sigmoid, Tanh, Flatten, LeakyReLU, ELU, GELU } from './layers/activations.js';
+export { Softmax } from './layers/softmax.js';
+export { Dropout, type DropoutOptions } from './layers/dropout.js';
 export { Sequential } from './layers/sequential.js';
 export { glorotUniform, truncatedNormal as truncatedNormalInitializer, type Initializer, type Fans } from './layers/initializers.js';
 export { type KernelOptions } from './layers/weights.js';
