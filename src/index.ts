@@ -35,6 +35,7 @@ export { Softmax } from './layers/softmax.js';
 export { Dropout, type DropoutOptions } from './layers/dropout.js';
 export { Sequential } from './layers/sequential.js';
 export { glorotUniform, truncatedNormal as truncatedNormalInitializer, type Initializer, type Fans } from './layers/initializers.js';
+export { heNormal, heUniform, glorotNormal, constant as constantInitializer, zeros as zerosInitializer, ones as onesInitializer } from './layers/initializers.js';
 export { type KernelOptions } from './layers/weights.js';
 export { sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits, meanSquaredError, type Loss } from './train/losses.js';
 export { sparseSoftmaxCrossEntropyWithLogits } from './train/sparse-cross-entropy.js';
