@@ -44,6 +44,7 @@ export { conv2d, type Conv2dOptions as Conv2dOpOptions } from './autograd/ops/co
 export { fit, NonFiniteLossError, type FitOptions, type History, type StepInfo, type ValidationInfo, type Callback, type TrainableModel, type StepOptimizer } from './train/fit.js';
 export { evaluate, predict, type EvaluateOptions, type Model } from './train/evaluate.js';
 export { accuracy, type Metric, type MetricSpec } from './train/metrics.js';
+export { binaryAccuracy, topKAccuracy, confusionMatrix, type BinaryAccuracyOptions } from './train/classification-metrics.js';
 export { type Dataset } from './train/batches.js';
 export { leafLayers, batchNormLayers, type NamedLayer } from './layers/walk.js';
 export { foldBatchNorm } from './layers/fold-batch-norm.js';
