@@ -10,8 +10,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Tensor, abs, add, concat, div, elu, exp, flatten, gelu, gradcheck, leakyRelu, log, logSoftmax, max, maximum, mean, min, minimum, mul, neg,
-  permute, pow, relu, reshape, sigmoid, sliceRows, softmax, sqrt, square, sub, sum, tanh, transpose, type Shape,
+  Random, Tensor, abs, add, concat, div, dropout, elu, exp, flatten, gelu, gradcheck, leakyRelu, log, logSoftmax, max, maximum, mean, min, minimum, mul, neg,
+  permute, pow, relu, reshape, sigmoid, sliceRows, softmax, sparseSoftmaxCrossEntropyWithLogits, sqrt, square, sub, sum, tanh, transpose,
+  type Shape,
 } from '../../src/index.js';
 import { distinct, offGrid, positive, uniform } from '../helpers.js';
 
@@ -126,6 +127,19 @@ describe('softmax and logSoftmax', () => {
   it.each([0, 1, 2, -2])('axis %s of [2,3,4]', (axis) => {
     check((x) => softmax(x, axis), [uniform([2, 3, 4], 24, -3, 3)]);
     check((x) => logSoftmax(x, axis), [uniform([2, 3, 4], 25, -3, 3)]);
+  });
+});
+
+describe('dropout and the sparse cross-entropy', () => {
+  it('dropout with a fixed mask (a fresh Random of the same seed on every evaluation)', () => {
+    check((x) => dropout(x, 0.3, new Random(9)), [uniform([4, 5], 28)]);
+    check((x) => dropout(x, 0.7, new Random(10)), [uniform([2, 3, 2], 29)]);
+  });
+
+  it('sparseSoftmaxCrossEntropyWithLogits in the logits, labels as a Tensor and as an Int32Array', () => {
+    const labels = new Tensor(Float32Array.of(2, 0, 4, 4), [4]);
+    check((x) => sparseSoftmaxCrossEntropyWithLogits(labels, x), [uniform([4, 5], 30, -3, 3)]);
+    check((x) => sparseSoftmaxCrossEntropyWithLogits(Int32Array.of(1, 0, 2), x), [uniform([3, 1, 3], 31, -3, 3)]);
   });
 });
 
