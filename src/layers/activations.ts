@@ -77,6 +77,7 @@ export function layerName(owner: string, name: unknown, kind: string): string {
  */
 export class LeakyReLU extends Stateless {
   readonly kind = 'leakyRelu';
+  /** The slope for x <= 0. */
   readonly alpha: number;
   constructor(opts: { alpha?: number; name?: string } = {}) {
     checkOptions('LeakyReLU', opts, ['alpha', 'name']);
@@ -91,6 +92,7 @@ export class LeakyReLU extends Stateless {
 /** ELU as a layer: x for x > 0, alpha (e^x - 1) otherwise; `alpha` (>= 0) defaults to 1 (Keras, PyTorch). */
 export class ELU extends Stateless {
   readonly kind = 'elu';
+  /** The value approached as x -> -Infinity is -alpha. */
   readonly alpha: number;
   constructor(opts: { alpha?: number; name?: string } = {}) {
     checkOptions('ELU', opts, ['alpha', 'name']);
@@ -105,6 +107,7 @@ export class ELU extends Stateless {
 /** GELU as a layer (see `gelu`): exact by default, `{ approximate: 'tanh' }` for the tanh form. */
 export class GELU extends Stateless {
   readonly kind = 'gelu';
+  /** 'none' (exact, erf) or 'tanh'. */
   readonly approximate: 'none' | 'tanh';
   constructor(opts: GeluOptions & { name?: string } = {}) {
     checkOptions('GELU', opts, ['approximate', 'name']);

@@ -33,8 +33,11 @@ export interface DropoutOptions {
  */
 export class Dropout extends Stateless {
   readonly kind = 'dropout';
+  /** The probability of dropping each element, in [0, 1). */
   readonly rate: number;
+  /** The seed given, or undefined (then the name's hash is used). */
   readonly seed: number | undefined;
+  /** The mask stream, created at the first training call. */
   private random: Random | null = null;
 
   constructor(rate: number, opts: DropoutOptions = {}) {

@@ -15,6 +15,7 @@ import { Stateless, layerName } from './activations.js';
  */
 export class Softmax extends Stateless {
   readonly kind = 'softmax';
+  /** The axis normalized over (negative counts from the end). */
   readonly axis: number;
   constructor(opts: { axis?: number; name?: string } = {}) {
     checkOptions('Softmax', opts, ['axis', 'name']);
