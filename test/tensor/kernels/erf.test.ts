@@ -8,11 +8,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { erf, erfc } from '../../src/tensor/kernels/erf.js';
-import { expectClose } from '../helpers.js';
+import { erf, erfc } from '../../../src/tensor/kernels/erf.js';
+import { expectClose } from '../../helpers.js';
 
 const { x, erf: erfRef, erfc: erfcRef } = (
-  JSON.parse(readFileSync(new URL('../fixtures/torch/new-ops.json', import.meta.url), 'utf8')) as { erf: { x: number[]; erf: number[]; erfc: number[] } }
+  JSON.parse(readFileSync(new URL('../../fixtures/torch/new-ops.json', import.meta.url), 'utf8')) as { erf: { x: number[]; erf: number[]; erfc: number[] } }
 ).erf;
 
 describe('erf', () => {
