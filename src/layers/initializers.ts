@@ -3,9 +3,11 @@
  * with its own name, so two layers with the same initializer still get
  * different (and reproducible) values.
  */
-import { randomUniform, truncatedNormal as truncatedNormalTensor } from '../tensor/random.js';
+import { full } from '../tensor/create.js';
+import { erf } from '../tensor/kernels/erf.js';
 import { checkNumber, checkOptions } from '../tensor/options.js';
-import type { Shape } from '../tensor/shape.js';
+import { randomUniform, truncatedNormal as truncatedNormalTensor } from '../tensor/random.js';
+import { formatShape, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Fan-in and fan-out of a kernel: inputs and outputs per unit (times the receptive field for conv). */
@@ -37,6 +39,82 @@ export function truncatedNormal(opts: { stddev?: number; mean?: number; seed?: n
   if (opts.stddev !== undefined) checkNumber('truncatedNormal', 'stddev', opts.stddev, 0);
   return (shape, _fans, layerSeed) =>
     truncatedNormalTensor(shape, { seed: mixSeeds(opts.seed ?? 0, layerSeed), stddev: opts.stddev ?? 0.05, mean: opts.mean ?? 0 });
+}
+
+/**
+ * The standard deviation of N(0, 1) truncated to [-2, 2] (TensorFlow's
+ * truncated normal), 0.8796256610342398, Keras' constant:
+ *   var = 1 - 2a phi(a) / (Phi(a) - Phi(-a)) = 1 - 4 phi(2) / erf(sqrt 2),  a = 2
+ */
+export const TRUNCATED_NORMAL_STDDEV = Math.sqrt(1 - (4 * Math.exp(-2)) / Math.sqrt(2 * Math.PI) / erf(Math.SQRT2));
+
+/** The `{ seed }` option of a random initializer, checked. */
+function seedOf(owner: string, opts: { seed?: number } | undefined): number {
+  checkOptions(owner, opts, ['seed']);
+  return opts?.seed === undefined ? 0 : checkNumber(owner, 'seed', opts.seed);
+}
+
+/** Throws unless the fan is positive (a kernel with a 0-sized axis has none). */
+function positiveFan(owner: string, fan: number, shape: Shape): number {
+  if (!(fan > 0)) throw new Error(`${owner}: kernel ${formatShape(shape)} has a fan of ${fan}`);
+  return fan;
+}
+
+/**
+ * Keras' variance scaling with a truncated normal: N(0, s^2) redrawn beyond
+ * 2 s, with s = sqrt(scale / fan) / 0.8796..., so that the values drawn have
+ * variance scale / fan after the truncation (as Keras since TF 2.0).
+ */
+function truncatedScaled(owner: string, opts: { seed?: number } | undefined, scale: number, fan: (f: Fans) => number): Initializer {
+  const seed = seedOf(owner, opts);
+  return (shape, fans, layerSeed) => {
+    const stddev = Math.sqrt(scale / positiveFan(owner, fan(fans), shape)) / TRUNCATED_NORMAL_STDDEV;
+    return truncatedNormalTensor(shape, { seed: mixSeeds(seed, layerSeed), stddev });
+  };
+}
+
+/**
+ * He (Kaiming) normal, Keras' `HeNormal`: a truncated normal (redrawn beyond
+ * 2 stddev) whose values have variance 2 / fanIn, for ReLU networks. This is
+ * Keras' form, not PyTorch's `kaiming_normal_` (untruncated, stddev
+ * sqrt(2 / fanIn)); both give weights of variance 2 / fanIn.
+ */
+export function heNormal(opts: { seed?: number } = {}): Initializer {
+  return truncatedScaled('heNormal', opts, 2, (f) => f.fanIn);
+}
+
+/** He uniform, as Keras and PyTorch's `kaiming_uniform_`: U(-limit, limit), limit = sqrt(6 / fanIn) (variance 2 / fanIn). */
+export function heUniform(opts: { seed?: number } = {}): Initializer {
+  const seed = seedOf('heUniform', opts);
+  return (shape, { fanIn }, layerSeed) => {
+    const limit = Math.sqrt(6 / positiveFan('heUniform', fanIn, shape));
+    return randomUniform(shape, { seed: mixSeeds(seed, layerSeed), minval: -limit, maxval: limit });
+  };
+}
+
+/**
+ * Glorot (Xavier) normal, Keras' `GlorotNormal`: a truncated normal whose
+ * values have variance 2 / (fanIn + fanOut) (PyTorch's `xavier_normal_` is
+ * untruncated with that variance).
+ */
+export function glorotNormal(opts: { seed?: number } = {}): Initializer {
+  return truncatedScaled('glorotNormal', opts, 2, (f) => f.fanIn + f.fanOut);
+}
+
+/** Every value `value` (a finite number). */
+export function constant(value: number): Initializer {
+  checkNumber('constant', 'value', value);
+  return (shape) => full(shape, value);
+}
+
+/** Every value 0 (exported from the package as `zerosInitializer`). */
+export function zeros(): Initializer {
+  return constant(0);
+}
+
+/** Every value 1 (exported from the package as `onesInitializer`). */
+export function ones(): Initializer {
+  return constant(1);
 }
 
 /** FNV-1a hash of a string: a stable per-layer seed from its name. */

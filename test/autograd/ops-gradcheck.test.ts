@@ -4,13 +4,15 @@
  *
  * Tolerance: gradcheck's defaults, eps 1e-3, atol 1e-3, rtol 1e-2, with the
  * output reduced by a fixed random weighting sum(w * y). Inputs stay away from
- * kinks (relu/abs/maximum/minimum/max/min: values on an offset grid, no ties
- * within 0.05) and from domain edges (log/sqrt/div/pow bases in [0.5, 2]).
+ * kinks (relu/abs/leakyRelu/elu with alpha 0.5/maximum/minimum/max/min:
+ * values on an offset grid, no ties within 0.05) and from domain edges
+ * (log/sqrt/div/pow bases in [0.5, 2]).
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Tensor, abs, add, concat, div, exp, flatten, gradcheck, log, max, maximum, mean, min, minimum, mul, neg, permute, pow, relu,
-  reshape, sigmoid, sliceRows, sqrt, square, sub, sum, tanh, transpose, type Shape,
+  Random, Tensor, abs, add, concat, div, dropout, elu, exp, flatten, gelu, gradcheck, leakyRelu, log, logSoftmax, max, maximum, mean, min, minimum, mul, neg,
+  permute, pow, relu, reshape, sigmoid, sliceRows, softmax, sparseSoftmaxCrossEntropyWithLogits, sqrt, square, sub, sum, tanh, transpose,
+  type Shape,
 } from '../../src/index.js';
 import { distinct, offGrid, positive, uniform } from '../helpers.js';
 
@@ -79,6 +81,12 @@ const UNARY: [string, Unary, (s: Shape, seed: number) => Tensor][] = [
   ['relu', relu, offGrid],
   ['sigmoid', sigmoid, (s, seed) => uniform(s, seed, -3, 3)],
   ['tanh', tanh, (s, seed) => uniform(s, seed, -2, 2)],
+  ['leakyRelu alpha 0.2', (x) => leakyRelu(x, 0.2), offGrid],
+  ['leakyRelu alpha 0.3', (x) => leakyRelu(x, 0.3), offGrid],
+  ['elu alpha 1', (x) => elu(x), (s, seed) => uniform(s, seed, -3, 2)],
+  ['elu alpha 0.5', (x) => elu(x, 0.5), (s, seed) => offGrid(s, seed)],
+  ['gelu exact', (x) => gelu(x), (s, seed) => uniform(s, seed, -4, 4)],
+  ['gelu tanh', (x) => gelu(x, { approximate: 'tanh' }), (s, seed) => uniform(s, seed, -4, 4)],
 ];
 
 describe.each(UNARY)('%s', (_, op, make) => {
@@ -107,6 +115,31 @@ describe.each(REDUCE)('%s over [2,3,5]', (_, op, make) => {
   it('on a size-1 axis and a scalar', () => {
     check((x) => op(x, 1), [make([3, 1, 2], 22)]);
     check((x) => op(x), [make([], 23)]);
+  });
+});
+
+describe('softmax and logSoftmax', () => {
+  it.each([[[3, 5]], [[7]], [[2, 1, 3]], [[4, 1]]] as [Shape][])('%j, last axis', (shape) => {
+    check((x) => softmax(x), [uniform(shape, 26, -3, 3)]);
+    check((x) => logSoftmax(x), [uniform(shape, 27, -3, 3)]);
+  });
+
+  it.each([0, 1, 2, -2])('axis %s of [2,3,4]', (axis) => {
+    check((x) => softmax(x, axis), [uniform([2, 3, 4], 24, -3, 3)]);
+    check((x) => logSoftmax(x, axis), [uniform([2, 3, 4], 25, -3, 3)]);
+  });
+});
+
+describe('dropout and the sparse cross-entropy', () => {
+  it('dropout with a fixed mask (a fresh Random of the same seed on every evaluation)', () => {
+    check((x) => dropout(x, 0.3, new Random(9)), [uniform([4, 5], 28)]);
+    check((x) => dropout(x, 0.7, new Random(10)), [uniform([2, 3, 2], 29)]);
+  });
+
+  it('sparseSoftmaxCrossEntropyWithLogits in the logits, labels as a Tensor and as an Int32Array', () => {
+    const labels = new Tensor(Float32Array.of(2, 0, 4, 4), [4]);
+    check((x) => sparseSoftmaxCrossEntropyWithLogits(labels, x), [uniform([4, 5], 30, -3, 3)]);
+    check((x) => sparseSoftmaxCrossEntropyWithLogits(Int32Array.of(1, 0, 2), x), [uniform([3, 1, 3], 31, -3, 3)]);
   });
 });
 

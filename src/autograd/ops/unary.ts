@@ -3,8 +3,8 @@ import { Tensor } from '../../tensor/tensor.js';
 import * as k from '../../tensor/kernels/elementwise.js';
 import { record } from '../graph.js';
 
-/** Checks the argument before touching it, runs `forward` on x, and keeps y for `grad`. */
-function unary(
+/** Checks the argument before touching it, runs `forward` on x, and keeps y for `grad` (shared with ops/activations.ts). */
+export function unary(
   op: string, x: Tensor,
   forward: (x: Float32Array) => Float32Array,
   grad: (gy: Float32Array, y: Float32Array) => Float32Array,
