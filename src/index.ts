@@ -34,7 +34,7 @@ export { type KernelOptions } from './layers/weights.js';
 export { sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits, meanSquaredError, type Loss } from './train/losses.js';
 export { matmul } from './autograd/ops/matmul.js';
 export { conv2d, type Conv2dOptions as Conv2dOpOptions } from './autograd/ops/conv2d.js';
-export { fit, NonFiniteLossError, type FitOptions, type History, type StepInfo, type ValidationInfo, type Callback, type TrainableModel, type StepOptimizer } from './train/fit.js';
+export { fit, NonFiniteLossError, NonFiniteStateError, type FitOptions, type History, type StepInfo, type ValidationInfo, type Callback, type TrainableModel, type StepOptimizer } from './train/fit.js';
 export { evaluate, predict, type EvaluateOptions, type Model } from './train/evaluate.js';
 export { accuracy, type Metric, type MetricSpec } from './train/metrics.js';
 export { type Dataset } from './train/batches.js';

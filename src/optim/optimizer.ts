@@ -216,6 +216,45 @@ export abstract class Optimizer<S extends string = string> {
     this.stepCount = step!;
   }
 
+  /**
+   * Copies the step count and every slot, and returns a function that puts
+   * them back (slots created since are dropped). With `slotArrays`, what a
+   * caller needs to undo a step that went wrong: fit does this when a step
+   * leaves a NaN or an infinity behind.
+   */
+  saveState(): () => void {
+    const stepCount = this.stepCount;
+    const saved = new Map<Tensor, Slots<S>>();
+    for (const [p, slots] of this.slots) {
+      const copy = {} as Slots<S>;
+      for (const slot of this.slotList) copy[slot] = slots[slot].slice();
+      saved.set(p, copy);
+    }
+    return () => {
+      this.stepCount = stepCount;
+      const next = new Map<Tensor, Slots<S>>();
+      for (const [p, copy] of saved) {
+        // Write into the live arrays where they still exist, so no one holds a stale view.
+        const live = this.slots.get(p);
+        if (live) for (const slot of this.slotList) live[slot].set(copy[slot]);
+        next.set(p, live ?? copy);
+      }
+      this.slots = next;
+    };
+  }
+
+  /**
+   * The live slot arrays (views, not copies), named as in `stateDict`
+   * (`adam/dense1/kernel/m`); a parameter missing from `paramNames` is named
+   * by its shape (`adam/?[3,4]/m`). For checks between steps.
+   */
+  *slotArrays(paramNames: Map<Tensor, string>): Generator<[string, Float32Array]> {
+    for (const [p, slots] of this.slots) {
+      const name = paramNames.get(p) ?? `?${formatShape(p.shape)}`;
+      for (const slot of this.slotList) yield [`${this.prefix}/${name}/${slot}`, slots[slot]];
+    }
+  }
+
   private slotShape(slot: S, p: Tensor): readonly number[] {
     return this.slotKinds[slot] === 'counter' ? [1] : p.shape;
   }
