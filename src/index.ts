@@ -35,6 +35,7 @@ export { sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits, meanSquar
 export { matmul } from './autograd/ops/matmul.js';
 export { conv2d, type Conv2dOptions as Conv2dOpOptions } from './autograd/ops/conv2d.js';
 export { fit, NonFiniteLossError, NonFiniteStateError, type FitOptions, type History, type StepInfo, type ValidationInfo, type Callback, type TrainableModel, type StepOptimizer } from './train/fit.js';
+export { fitAsync, type FitAsyncOptions } from './train/fit-async.js';
 export { evaluate, predict, type EvaluateOptions, type Model } from './train/evaluate.js';
 export { accuracy, type Metric, type MetricSpec } from './train/metrics.js';
 export { type Dataset } from './train/batches.js';
