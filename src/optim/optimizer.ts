@@ -60,6 +60,7 @@ export abstract class Optimizer<S extends string = string> {
 
   private stepCount = 0;
   private slots = new Map<Tensor, Slots<S>>();
+  private savepoint: { stepCount: number; slots: Map<Tensor, Slots<S>> } | null = null;
   private readonly slotList: S[];
 
   /**
@@ -217,30 +218,46 @@ export abstract class Optimizer<S extends string = string> {
   }
 
   /**
-   * Copies the step count and every slot, and returns a function that puts
-   * them back (slots created since are dropped). With `slotArrays`, what a
-   * caller needs to undo a step that went wrong: fit does this when a step
-   * leaves a NaN or an infinity behind.
+   * Copies the step count and every slot into a savepoint (one per optimizer;
+   * its memory is reused from call to call); `restoreState()` puts it back.
+   * With `slotArrays`, what a caller needs to undo a step that went wrong:
+   * fit does this when a step leaves a NaN or an infinity behind.
    */
-  saveState(): () => void {
-    const stepCount = this.stepCount;
-    const saved = new Map<Tensor, Slots<S>>();
-    for (const [p, slots] of this.slots) {
+  saveState(): void {
+    const old = this.savepoint?.slots;
+    const slots = new Map<Tensor, Slots<S>>();
+    for (const [p, live] of this.slots) {
+      const reuse = old?.get(p);
       const copy = {} as Slots<S>;
-      for (const slot of this.slotList) copy[slot] = slots[slot].slice();
-      saved.set(p, copy);
-    }
-    return () => {
-      this.stepCount = stepCount;
-      const next = new Map<Tensor, Slots<S>>();
-      for (const [p, copy] of saved) {
-        // Write into the live arrays where they still exist, so no one holds a stale view.
-        const live = this.slots.get(p);
-        if (live) for (const slot of this.slotList) live[slot].set(copy[slot]);
-        next.set(p, live ?? copy);
+      for (const slot of this.slotList) {
+        const r = reuse?.[slot];
+        copy[slot] = r !== undefined && r.length === live[slot].length ? r : new Float32Array(live[slot].length);
+        copy[slot].set(live[slot]);
       }
-      this.slots = next;
-    };
+      slots.set(p, copy);
+    }
+    this.savepoint = { stepCount: this.stepCount, slots };
+  }
+
+  /** Puts back the state copied by the last `saveState()` (slots created since are dropped); throws if there is none. */
+  restoreState(): void {
+    const saved = this.savepoint;
+    if (saved === null) throw new Error(`${this.displayName}.restoreState: saveState() was never called`);
+    this.stepCount = saved.stepCount;
+    const next = new Map<Tensor, Slots<S>>();
+    for (const [p, copy] of saved.slots) {
+      // Write into the live arrays where they still exist, so no one holds a stale view.
+      const live = this.slots.get(p);
+      if (live === undefined) {
+        const fresh = {} as Slots<S>;
+        for (const slot of this.slotList) fresh[slot] = copy[slot].slice();
+        next.set(p, fresh);
+      } else {
+        for (const slot of this.slotList) live[slot].set(copy[slot]);
+        next.set(p, live);
+      }
+    }
+    this.slots = next;
   }
 
   /**

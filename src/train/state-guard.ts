@@ -10,8 +10,9 @@
  *
  * fit also checks once before the first step, so "the state before this
  * step" is always a finite one (a checkpoint with a NaN in an Adam slot is
- * refused before it can train). An optimizer without `saveState`/`slotArrays`
- * (a hand-written StepOptimizer) has its parameters guarded, not its state.
+ * refused before it can train). An optimizer without saveState, restoreState
+ * and slotArrays (a hand-written StepOptimizer) has its parameters guarded,
+ * not its own state.
  */
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -24,7 +25,8 @@ export interface GuardedModel {
 
 /** What the guard uses of an optimizer when present (the Optimizer base class has both). */
 export interface GuardedOptimizer {
-  saveState?(): () => void;
+  saveState?(): void;
+  restoreState?(): void;
   slotArrays?(paramNames: Map<Tensor, string>): Iterable<[string, Float32Array]>;
 }
 
@@ -41,59 +43,63 @@ const OPTIMIZER_PREFIX = 'optimizer/';
 
 export class StateGuard {
   private copies = new Map<Tensor, Float32Array>();
-  private restoreOptimizer: (() => void) | null = null;
+  private optimizerSaved = false;
+  // Checkpoint names and their order, from stateDict (a tree walk: computed
+  // again only when a step writes a tensor it does not name).
+  private names = new Map<Tensor, string>();
+  private rank = new Map<string, number>();
 
-  constructor(private readonly model: GuardedModel, private readonly optimizer: GuardedOptimizer) {}
+  constructor(private readonly model: GuardedModel, private readonly optimizer: GuardedOptimizer) {
+    this.refreshNames();
+  }
 
-  /** The tensors a step writes, by checkpoint name (parameters and moving statistics, in stateDict order). */
-  private written(): { tensors: [string, Tensor][]; names: Map<Tensor, string> } {
-    const names = new Map<Tensor, string>();
-    for (const [name, t] of this.model.stateDict?.() ?? []) names.set(t, name);
-    const seen = new Set<Tensor>();
-    const tensors: [string, Tensor][] = [];
-    const add = (t: Tensor, fallback: string): void => {
-      if (seen.has(t)) return;
-      seen.add(t);
-      tensors.push([names.get(t) ?? fallback, t]);
-    };
-    this.model.parameters().forEach((t, i) => add(t, `parameter ${i}`));
-    for (const [name, t] of this.model.buffers()) add(t, name);
-    const order = [...names.values()];
-    const rank = (name: string): number => {
-      const i = order.indexOf(name);
-      return i < 0 ? order.length : i;
-    };
-    tensors.sort((a, b) => rank(a[0]) - rank(b[0]));
-    return { tensors, names };
+  private refreshNames(): void {
+    this.names = new Map();
+    this.rank = new Map();
+    for (const [name, t] of this.model.stateDict?.() ?? []) {
+      this.names.set(t, name);
+      this.rank.set(name, this.rank.size);
+    }
+  }
+
+  /** The tensors a step writes (parameters and moving statistics), by checkpoint name, in stateDict order. */
+  private written(): [string, Tensor][] {
+    const tensors = new Map<Tensor, string>();
+    this.model.parameters().forEach((t, i) => tensors.set(t, `parameter ${i}`));
+    for (const [name, t] of this.model.buffers()) tensors.set(t, name);
+    if (this.model.stateDict && [...tensors.keys()].some((t) => !this.names.has(t))) this.refreshNames();
+    const named: [string, Tensor][] = [...tensors].map(([t, fallback]) => [this.names.get(t) ?? fallback, t]);
+    const last = this.rank.size;
+    return named.sort((a, b) => (this.rank.get(a[0]) ?? last) - (this.rank.get(b[0]) ?? last));
   }
 
   /** Copies what the next step may write (reusing the copies' memory) and the optimizer's state. */
   save(): void {
     const next = new Map<Tensor, Float32Array>();
-    for (const [, t] of this.written().tensors) {
+    for (const [, t] of this.written()) {
       const old = this.copies.get(t);
       const copy = old !== undefined && old.length === t.data.length ? old : new Float32Array(t.data.length);
       copy.set(t.data);
       next.set(t, copy);
     }
     this.copies = next;
-    this.restoreOptimizer = this.optimizer.saveState?.() ?? null;
+    this.optimizerSaved = typeof this.optimizer.saveState === 'function' && typeof this.optimizer.restoreState === 'function';
+    if (this.optimizerSaved) this.optimizer.saveState!();
   }
 
   /** Puts back everything `save` copied. */
   restore(): void {
     for (const [t, copy] of this.copies) t.data.set(copy);
-    this.restoreOptimizer?.();
+    if (this.optimizerSaved) this.optimizer.restoreState!();
   }
 
   /** One pass over the written arrays, model first (stateDict order), then the optimizer's slots; null if all are finite. */
   firstNonFinite(): NonFiniteTensor | null {
-    const { tensors, names } = this.written();
-    for (const [name, t] of tensors) {
+    for (const [name, t] of this.written()) {
       const bad = nonFinite(name, t.data);
       if (bad) return bad;
     }
-    for (const [name, values] of this.optimizer.slotArrays?.(names) ?? []) {
+    for (const [name, values] of this.optimizer.slotArrays?.(this.names) ?? []) {
       const bad = nonFinite(OPTIMIZER_PREFIX + name, values);
       if (bad) return bad;
     }
