@@ -60,7 +60,6 @@ export abstract class Optimizer<S extends string = string> {
 
   private stepCount = 0;
   private slots = new Map<Tensor, Slots<S>>();
-  private savepoint: { stepCount: number; slots: Map<Tensor, Slots<S>> } | null = null;
   private readonly slotList: S[];
 
   /**
@@ -216,6 +215,9 @@ export abstract class Optimizer<S extends string = string> {
     this.slots = next;
     this.stepCount = step!;
   }
+
+  // What saveState copied, for restoreState (declared here, beside them).
+  private savepoint: { stepCount: number; slots: Map<Tensor, Slots<S>> } | null = null;
 
   /**
    * Copies the step count and every slot into a savepoint (one per optimizer;
