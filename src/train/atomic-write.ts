@@ -54,7 +54,8 @@ let counter = 0;
 
 /**
  * Atomically replaces (or creates) the file at `path` with `bytes`; see the
- * steps above. Synchronous. `fs` is injectable for tests.
+ * steps above. Synchronous. Throws `AtomicWriteError` naming `path` and the
+ * reason (`ENOENT: no such file or directory`). `fs` is injectable for tests.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array, fs: AtomicWriteFs = nodeFs): void {
   try {
