@@ -79,6 +79,19 @@ describe('fit: the non-finite guard', () => {
     expect(opt.iterations).toBe(2);
   });
 
+  it('SGD({ learningRate: 1e40 }) from the first step: throws at step 1 and the initial weights are back, bit for bit', () => {
+    const model = net();
+    const d = data(16, 7);
+    noGrad(() => model.call(d.x, { isTraining: false })); // build, so the initial weights can be copied
+    const opt = new SGD({ learningRate: 1e40 });
+    const before = snapshot(model, opt);
+    const e = thrown(() => fit(model, d, { optimizer: opt, loss: softmaxCrossEntropyWithLogits, batchSize: 8, epochs: 1 }));
+    expect(e).toBeInstanceOf(NonFiniteStateError);
+    expect((e as NonFiniteStateError).step).toBe(1);
+    expect(snapshot(model, opt)).toEqual(before);
+    expect(allFinite(before)).toBe(true);
+  });
+
   it('a checkpoint whose Adam slot holds NaN: refused before the first step, nothing changed', () => {
     const model = net();
     const trained = new Adam({ learningRate: 0.01 });
