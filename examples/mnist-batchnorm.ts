@@ -4,12 +4,22 @@
  *   npm start -- --no-bn         the same network without BN (it fails to train)
  *   npm start -- --compare       both, plus an SVG chart of validation curves
  *   npm start -- --help          every flag
+ *
+ * Exit codes: 0 done, 1 a run failed (one line on stderr says why: an
+ * unreadable --load file, a diverging --lr), 2 bad flags (including an
+ * unwritable --save or --out, checked before training), 130 Ctrl-C (training
+ * stops after the current batch and --save is still written; a second
+ * Ctrl-C quits at once).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NonFiniteLossError } from '../src/index.js';
 import { USAGE, UsageError, parseExperimentArgs, type ExperimentArgs } from './mnist/args.js';
 import { comparisonChartSvg, type ChartPoint } from './mnist/chart.js';
 import { loadSplits, runExperiment, type RunResult } from './mnist/experiment.js';
+import { checkBatchSize, checkOutputs } from './mnist/preflight.js';
+
+const EXIT_INTERRUPTED = 130; // 128 + SIGINT, as a shell reports Ctrl-C
 
 function summaryTable(results: readonly RunResult[]): string {
   const rows = results.map((r) =>
@@ -18,11 +28,31 @@ function summaryTable(results: readonly RunResult[]): string {
   return ['| run | validation accuracy | test accuracy | 100 test images one at a time | wall time |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 
-async function main(args: ExperimentArgs): Promise<void> {
+/** Ctrl-C aborts the signal (training stops after the current batch); a second one exits at once. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    console.error('\nInterrupted: stopping after the current batch (Ctrl-C again to quit now)');
+    controller.abort();
+  });
+  return controller.signal;
+}
+
+/** Returns the exit code. */
+async function main(args: ExperimentArgs): Promise<number> {
+  checkOutputs(args);
+  const signal = interruptSignal();
   const splits = loadSplits(args.seed);
+  checkBatchSize(args, splits.train.x.shape[0]!);
   console.log(`MNIST from the 'mnist' package: ${splits.train.x.shape[0]} train / ${splits.validation.x.shape[0]} validation / ${splits.test.x.shape[0]} test images (seed ${args.seed})`);
   const runs = args.compare ? [true, false] : [args.batchNorm];
-  const results = runs.map((bn) => runExperiment(args, bn, splits));
+  const results: RunResult[] = [];
+  for (const bn of runs) {
+    const result = await runExperiment(args, bn, splits, signal);
+    if (result.interrupted) return EXIT_INTERRUPTED;
+    results.push(result);
+  }
   console.log(`\n${summaryTable(results)}`);
 
   if (args.compare) {
@@ -34,6 +64,7 @@ async function main(args: ExperimentArgs): Promise<void> {
     writeFileSync(file, await comparisonChartSvg(points, `MNIST, 19 conv layers: with and without batch norm (${args.batches} batches of ${args.batchSize})`));
     console.log(`\nChart written to ${file}`);
   }
+  return 0;
 }
 
 let args: ExperimentArgs;
@@ -47,5 +78,15 @@ try {
 if (args.help) {
   console.log(USAGE);
 } else {
-  await main(args);
+  let code: number;
+  try {
+    code = await main(args);
+  } catch (e) {
+    // One line that says what went wrong (the stack helps no one running an example).
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    const hint = e instanceof NonFiniteLossError ? ' (try a smaller --lr)' : '';
+    console.error(`mnist-batchnorm: ${message}${hint}`);
+    code = e instanceof UsageError ? 2 : 1;
+  }
+  process.exit(code);
 }

@@ -16,7 +16,7 @@ export { toNdarray, fromNdarray } from './tensor/ndarray-interop.js';
 export { loadMnist, mnistSplit, MNIST_PIXELS, MNIST_CLASSES, type MnistDataset, type MnistSubset, type MnistSplitOptions, type MnistSplits } from './data/mnist.js';
 export { mnistBatches, mnistStream, mnistTensors, type MnistBatch, type MnistBatchOptions, type MnistStreamOptions, type MnistStep, type MnistRange } from './data/mnist-batches.js';
 export { encodeSafetensors, decodeSafetensors, crc32, type DecodedSafetensors, type DecodedTensor } from './train/safetensors.js';
-export { writeFileAtomic, type AtomicWriteFs } from './train/atomic-write.js';
+export { writeFileAtomic, AtomicWriteError, type AtomicWriteFs } from './train/atomic-write.js';
 export { toBytes, fromBytes, saveCheckpoint, loadCheckpoint, type HasState, type HasOptimizerState, type CheckpointOptions } from './train/checkpoint.js';
 export { Optimizer, zeroGrad, type LearningRate, type SlotKind, type Slots } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
@@ -45,7 +45,8 @@ export { sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits, meanSquar
 export { sparseSoftmaxCrossEntropyWithLogits } from './train/sparse-cross-entropy.js';
 export { matmul } from './autograd/ops/matmul.js';
 export { conv2d, type Conv2dOptions as Conv2dOpOptions } from './autograd/ops/conv2d.js';
-export { fit, NonFiniteLossError, type FitOptions, type History, type StepInfo, type ValidationInfo, type Callback, type TrainableModel, type StepOptimizer } from './train/fit.js';
+export { fit, NonFiniteLossError, NonFiniteStateError, type FitOptions, type History, type StepInfo, type ValidationInfo, type Callback, type TrainableModel, type StepOptimizer } from './train/fit.js';
+export { fitAsync, type FitAsyncOptions } from './train/fit-async.js';
 export { evaluate, predict, type EvaluateOptions, type Model } from './train/evaluate.js';
 export { accuracy, type Metric, type MetricSpec } from './train/metrics.js';
 export { binaryAccuracy, topKAccuracy, confusionMatrix, type BinaryAccuracyOptions } from './train/classification-metrics.js';

@@ -3,9 +3,13 @@
  * loss/accuracy every 25 batches and validation every 100, then final
  * validation and test accuracy, then the lesson's own check that inference
  * uses the population statistics: 100 test images scored one at a time.
+ *
+ * Training runs through fitAsync, so an aborted `signal` (Ctrl-C) stops it
+ * after the current batch; the run then saves its checkpoint if asked and
+ * skips the evaluation (`interrupted` in the result).
  */
 import {
-  Adam, batchNormReport, evaluate, fit, formatBatchNormReport, recomputeBatchNormStatistics, loadCheckpoint, mnistSplit, mnistTensors, noGrad, saveCheckpoint,
+  Adam, batchNormReport, evaluate, fitAsync, formatBatchNormReport, recomputeBatchNormStatistics, loadCheckpoint, mnistSplit, mnistTensors, noGrad, saveCheckpoint,
   sigmoidCrossEntropyWithLogits, sliceRows, type History, type Sequential, type Tensor,
 } from '../../src/index.js';
 import type { ExperimentArgs } from './args.js';
@@ -22,6 +26,8 @@ export interface RunResult {
   oneAtATimeAccuracy: number;
   seconds: number;
   model: Sequential;
+  /** True when the signal stopped training; nothing was evaluated. */
+  interrupted: boolean;
 }
 
 const LOG_TRAIN_EVERY = 25;
@@ -38,7 +44,7 @@ export function loadSplits(seed: number) {
 
 type Splits = ReturnType<typeof loadSplits>;
 
-export function runExperiment(args: ExperimentArgs, batchNorm: boolean, splits: Splits): RunResult {
+export async function runExperiment(args: ExperimentArgs, batchNorm: boolean, splits: Splits, signal?: AbortSignal): Promise<RunResult> {
   const label = batchNorm ? 'with batch norm' : 'without batch norm';
   const model = lessonNetwork({ batchNorm, seed: args.seed });
   const optimizer = new Adam({ learningRate: args.lr });
@@ -53,7 +59,7 @@ export function runExperiment(args: ExperimentArgs, batchNorm: boolean, splits: 
     console.log(`\nTraining ${label}: ${args.batches} batches of ${args.batchSize}, Adam lr ${args.lr}, seed ${args.seed}`);
     const progress = createProgress(args.batches, batchNorm ? 'BN   ' : 'no BN');
     try {
-      history = fit(model, splits.train, {
+      history = await fitAsync(model, splits.train, {
         optimizer,
         loss: sigmoidCrossEntropyWithLogits,
         batchSize: args.batchSize,
@@ -63,6 +69,7 @@ export function runExperiment(args: ExperimentArgs, batchNorm: boolean, splits: 
         metrics: ['accuracy'],
         validationData: splits.validation,
         validationEvery: VALIDATE_EVERY,
+        signal,
         callbacks: [{
           onStepEnd: ({ step, loss, metrics }) => {
             progress.update(step, loss);
@@ -78,6 +85,15 @@ export function runExperiment(args: ExperimentArgs, batchNorm: boolean, splits: 
     } finally {
       progress.stop();
     }
+  }
+  if (history?.stoppedBy === 'signal') {
+    console.log(`Interrupted after batch ${history.steps.length} of ${args.batches}`);
+    if (args.save) {
+      saveCheckpoint(model, args.save, { optimizer });
+      console.log(`Saved checkpoint to ${args.save}`);
+    }
+    const seconds = (performance.now() - start) / 1000;
+    return { label, history, validationAccuracy: NaN, testAccuracy: NaN, batchOf100Accuracy: NaN, oneAtATimeAccuracy: NaN, seconds, model, interrupted: true };
   }
 
   if (args.report && batchNorm) {
@@ -99,7 +115,7 @@ export function runExperiment(args: ExperimentArgs, batchNorm: boolean, splits: 
   console.log(`Final test accuracy ${testAccuracy.toFixed(5)}`);
   console.log(`Accuracy on 100 test images scored one at a time: ${oneAtATimeAccuracy.toFixed(2)} (the same 100 in one batch: ${batchOf100Accuracy.toFixed(2)})`);
   console.log(`Wall time ${seconds.toFixed(1)} s`);
-  return { label, history, validationAccuracy, testAccuracy, batchOf100Accuracy, oneAtATimeAccuracy, seconds, model };
+  return { label, history, validationAccuracy, testAccuracy, batchOf100Accuracy, oneAtATimeAccuracy, seconds, model, interrupted: false };
 }
 
 /**

@@ -3,9 +3,10 @@
  * a terminal (cli-progress), nothing extra otherwise (the periodic log lines
  * already tell the story in a log file).
  *
- * Training is synchronous, so the bar's redraw timer never gets to run: the
- * bar redraws from update() (synchronousUpdate), and a log line is printed by
- * stopping the bar (which clears it), printing, and starting it again.
+ * Training returns to the event loop only between steps (fitAsync), so the
+ * bar redraws from update() (synchronousUpdate) rather than from its timer,
+ * and a log line is printed by stopping the bar (which clears it), printing,
+ * and starting it again.
  */
 import cliProgress from 'cli-progress';
 

@@ -232,6 +232,64 @@ export abstract class Optimizer<S extends string = string> {
     this.stepCount = step!;
   }
 
+  // What saveState copied, for restoreState (declared here, beside them).
+  private savepoint: { stepCount: number; slots: Map<Tensor, Slots<S>> } | null = null;
+
+  /**
+   * Copies the step count and every slot into a savepoint (one per optimizer;
+   * its memory is reused from call to call); `restoreState()` puts it back.
+   * With `slotArrays`, what a caller needs to undo a step that went wrong:
+   * fit does this when a step leaves a NaN or an infinity behind.
+   */
+  saveState(): void {
+    const old = this.savepoint?.slots;
+    const slots = new Map<Tensor, Slots<S>>();
+    for (const [p, live] of this.slots) {
+      const reuse = old?.get(p);
+      const copy = {} as Slots<S>;
+      for (const slot of this.slotList) {
+        const r = reuse?.[slot];
+        copy[slot] = r !== undefined && r.length === live[slot].length ? r : new Float32Array(live[slot].length);
+        copy[slot].set(live[slot]);
+      }
+      slots.set(p, copy);
+    }
+    this.savepoint = { stepCount: this.stepCount, slots };
+  }
+
+  /** Puts back the state copied by the last `saveState()` (slots created since are dropped); throws if there is none. */
+  restoreState(): void {
+    const saved = this.savepoint;
+    if (saved === null) throw new Error(`${this.displayName}.restoreState: saveState() was never called`);
+    this.stepCount = saved.stepCount;
+    const next = new Map<Tensor, Slots<S>>();
+    for (const [p, copy] of saved.slots) {
+      // Write into the live arrays where they still exist, so no one holds a stale view.
+      const live = this.slots.get(p);
+      if (live === undefined) {
+        const fresh = {} as Slots<S>;
+        for (const slot of this.slotList) fresh[slot] = copy[slot].slice();
+        next.set(p, fresh);
+      } else {
+        for (const slot of this.slotList) live[slot].set(copy[slot]);
+        next.set(p, live);
+      }
+    }
+    this.slots = next;
+  }
+
+  /**
+   * The live slot arrays (views, not copies), named as in `stateDict`
+   * (`adam/dense1/kernel/m`); a parameter missing from `paramNames` is named
+   * by its shape (`adam/?[3,4]/m`). For checks between steps.
+   */
+  *slotArrays(paramNames: Map<Tensor, string>): Generator<[string, Float32Array]> {
+    for (const [p, slots] of this.slots) {
+      const name = paramNames.get(p) ?? `?${formatShape(p.shape)}`;
+      for (const slot of this.slotList) yield [`${this.prefix}/${name}/${slot}`, slots[slot]];
+    }
+  }
+
   private slotShape(slot: S, p: Tensor): readonly number[] {
     return this.slotKinds[slot] === 'counter' ? [1] : p.shape;
   }
