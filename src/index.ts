@@ -12,7 +12,8 @@ export { reshape, flatten, permute, transpose, sliceRows, concat } from './autog
 export { toNdarray, fromNdarray } from './tensor/ndarray-interop.js';
 export { loadMnist, mnistSplit, MNIST_PIXELS, MNIST_CLASSES, type MnistDataset, type MnistSubset, type MnistSplitOptions, type MnistSplits } from './data/mnist.js';
 export { mnistBatches, mnistStream, mnistTensors, type MnistBatch, type MnistBatchOptions, type MnistStreamOptions, type MnistStep, type MnistRange } from './data/mnist-batches.js';
-export { encodeSafetensors, decodeSafetensors, crc32, type DecodedSafetensors, type DecodedTensor } from './train/safetensors.js';
+export { encodeSafetensors, decodeSafetensors, readSafetensors, rawToFloat32, crc32, type DecodedSafetensors, type DecodedTensor, type RawSafetensor, type EncodeSafetensorsOptions } from './train/safetensors.js';
+export { type SafetensorsDtype, SAFETENSORS_DTYPES } from './train/safetensors-dtypes.js';
 export { writeFileAtomic, type AtomicWriteFs } from './train/atomic-write.js';
 export { toBytes, fromBytes, saveCheckpoint, loadCheckpoint, type HasState, type HasOptimizerState, type CheckpointOptions } from './train/checkpoint.js';
 export { Optimizer, zeroGrad, type LearningRate, type SlotKind, type Slots } from './optim/optimizer.js';

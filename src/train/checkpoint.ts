@@ -11,6 +11,7 @@
  * file leaves the model exactly as it was.
  */
 import { readFileSync } from 'node:fs';
+import { checkOneOf } from '../tensor/options.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -33,6 +34,12 @@ export interface HasOptimizerState {
 /** Options for saving and loading: pass the optimizer to include its state. */
 export interface CheckpointOptions {
   optimizer?: HasOptimizerState;
+  /**
+   * Saving only: the element type of the model's tensors (default 'F32'; 'F16' or
+   * 'BF16' halve the file, rounding to nearest even). Optimizer state stays F32.
+   * Loading reads every safetensors dtype whatever this says.
+   */
+  dtype?: 'F32' | 'F16' | 'BF16';
 }
 
 /** The name prefix under which optimizer state is stored in a checkpoint. */
@@ -95,7 +102,8 @@ function encodeCheckpoint(model: HasState, options: CheckpointOptions, op: strin
     for (const [name, t] of options.optimizer.stateDict(paramNames)) all.set(OPTIMIZER_PREFIX + name, t);
     metadata[OPTIMIZER_MARKER] = 'included';
   }
-  return encodeSafetensors(all, metadata);
+  const dtype = checkOneOf(op, 'dtype', options.dtype ?? 'F32', ['F32', 'F16', 'BF16']);
+  return encodeSafetensors(all, metadata, { dtypes: Object.fromEntries([...state.keys()].map((name) => [name, dtype])) });
 }
 
 function restore(model: HasState, bytes: Uint8Array, options: CheckpointOptions, op: string): void {
