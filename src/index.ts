@@ -46,3 +46,7 @@ export { batchNormReport, formatBatchNormReport, type BatchNormReportOptions, ty
 export { gemm, gemmJs, setGemmBackend, gemmBackend, type GemmOptions, type GemmBackend } from './tensor/kernels/gemm.js';
 export { setGemmThreads, gemmThreads, wasmAvailable, gemmWasmReady } from './tensor/kernels/wasm/gemm-wasm.js';
 export { conv2dGeometry, type Conv2dGeometry, type Padding } from './tensor/kernels/im2col.js';
+export { toOnnx, type OnnxExportOptions } from './interop/onnx/to-onnx.js';
+export { saveOnnx } from './interop/onnx/save-onnx.js';
+export { ONNX_CONVERTERS, type OnnxConverter, type OnnxContext, type OnnxValue, type OnnxLayout } from './interop/onnx/converters.js';
+export { OnnxGraph, type OnnxAttribute } from './interop/onnx/graph.js';
