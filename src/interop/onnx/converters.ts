@@ -14,6 +14,7 @@ import type { Dense } from '../../layers/dense.js';
 import type { Layer } from '../../layers/layer.js';
 import type { Sequential } from '../../layers/sequential.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { convSettings } from '../conv-settings.js';
 import type { OnnxGraph } from './graph.js';
 
 /** 'nhwc': laid out as normgrad's tensor (any rank); 'nchw': a rank-4 NHWC tensor transposed to NCHW. */
@@ -129,16 +130,4 @@ function samePads(size: number, k: number, s: number, d: number, padding: 'same'
   if (padding === 'valid') return [0, 0];
   const total = Math.max((Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
-/** A Conv2d's strides, padding, dilations and groups, from its public fields where it has them. */
-function convSettings(conv: Conv2d): { strides: [number, number]; padding: 'same' | 'valid'; dilations: [number, number]; groups: number } {
-  // Conv2d keeps strides and padding in its (private) options today; a field of the same name wins.
-  const c = conv as unknown as { strides?: unknown; padding?: unknown; dilationRate?: unknown; dilations?: unknown; groups?: unknown; opts?: { strides?: unknown; padding?: unknown } };
-  const pair = (v: unknown, fallback: number): [number, number] => {
-    const p = v === undefined ? fallback : v;
-    return (typeof p === 'number' ? [p, p] : p) as [number, number];
-  };
-  const padding = (c.padding ?? c.opts?.padding ?? 'valid') as 'same' | 'valid';
-  return { strides: pair(c.strides ?? c.opts?.strides, 1), padding, dilations: pair(c.dilationRate ?? c.dilations, 1), groups: (c.groups as number | undefined) ?? 1 };
 }
