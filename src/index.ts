@@ -51,4 +51,4 @@ export { saveOnnx } from './interop/onnx/save-onnx.js';
 export { ONNX_CONVERTERS, type OnnxConverter, type OnnxContext, type OnnxValue, type OnnxLayout } from './interop/onnx/converters.js';
 export { OnnxGraph, type OnnxAttribute } from './interop/onnx/graph.js';
 export { pytorchModuleSource, PYTORCH_MODULES, type PytorchModuleWriter } from './interop/pytorch/module-source.js';
-export { toPytorchStateDict, fromPytorchStateDict, PYTORCH_MAPPERS, type PytorchMapper, type PytorchEntry, type SavedEntry } from './interop/pytorch/state-dict.js';
+export { toPytorchStateDict, fromPytorchStateDict, PYTORCH_MAPPERS, type PytorchMapper, type PytorchMapping, type PytorchEntry, type SavedEntry } from './interop/pytorch/state-dict.js';

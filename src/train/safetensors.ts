@@ -31,13 +31,17 @@ export const CRC32_METADATA_KEY = 'normgrad.crc32';
 export interface DecodedTensor {
   shape: number[];
   data: Float32Array;
+  /** The dtype the file stored it as (the values are converted to float32 exactly). */
   dtype: SafetensorsDtype;
 }
 
 /** A tensor's entry before conversion: its dtype, shape and little-endian bytes (a view into the file). */
 export interface RawSafetensor {
+  /** The stored element type. */
   dtype: SafetensorsDtype;
+  /** The tensor's shape. */
   shape: number[];
+  /** The little-endian values, a view into the decoded file (not a copy). */
   bytes: Uint8Array;
 }
 

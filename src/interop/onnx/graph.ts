@@ -20,7 +20,9 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 
 /** A graph under construction: nodes in call order and the constant tensors they read. */
 export class OnnxGraph {
+  /** The nodes, in the order they run. */
   readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
+  /** The constant tensors (weights, shapes) the nodes read. */
   readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   private readonly used = new Set<string>();
 

@@ -21,21 +21,24 @@ import type { Sequential } from '../../layers/sequential.js';
 import { formatShape, sameShape, type Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 
-/** How one layer kind's tensors map to PyTorch: `[pytorch suffix, normgrad tensor, to PyTorch layout, back]`. */
-interface Mapping {
+/** How one normgrad tensor maps to a PyTorch state-dict entry. */
+export interface PytorchMapping {
+  /** The entry's name within its module: 'weight', 'bias', 'running_mean', 'running_var'. */
   suffix: string;
+  /** The normgrad tensor (normgrad layout), or a constant for an entry normgrad does not store. */
   tensor: Tensor;
   /** normgrad layout -> PyTorch layout (shape and values). */
   toTorch: (t: Tensor) => Tensor;
   /** PyTorch layout (values) -> normgrad layout, written into the normgrad tensor's shape. */
   fromTorch: (data: Float32Array) => Float32Array;
+  /** The entry's shape in PyTorch. */
   torchShape: Shape;
 }
 
-const same = (t: Tensor, suffix: string): Mapping => ({ suffix, tensor: t, toTorch: () => t, fromTorch: (d) => d, torchShape: t.shape });
+const same = (t: Tensor, suffix: string): PytorchMapping => ({ suffix, tensor: t, toTorch: () => t, fromTorch: (d) => d, torchShape: t.shape });
 
 /** `[a, b]` -> `[b, a]` for the dense kernel. */
-function transposed2d(t: Tensor, suffix: string): Mapping {
+function transposed2d(t: Tensor, suffix: string): PytorchMapping {
   const [a, b] = t.shape as [number, number];
   const swap = (src: Float32Array, rows: number, cols: number): Float32Array => {
     const out = new Float32Array(src.length);
@@ -46,7 +49,7 @@ function transposed2d(t: Tensor, suffix: string): Mapping {
 }
 
 /** HWIO [kh, kw, in, out] <-> OIHW [out, in, kh, kw] for conv kernels. */
-function hwioToOihw(t: Tensor, suffix: string): Mapping {
+function hwioToOihw(t: Tensor, suffix: string): PytorchMapping {
   const [kh, kw, cin, cout] = t.shape as [number, number, number, number];
   const hwio = (y: number, x: number, i: number, o: number): number => ((y * kw + x) * cin + i) * cout + o;
   const oihw = (y: number, x: number, i: number, o: number): number => ((o * cin + i) * kh + y) * kw + x;
@@ -59,9 +62,9 @@ function hwioToOihw(t: Tensor, suffix: string): Mapping {
 }
 
 /** The PyTorch tensors of one layer kind (none for activations and Flatten). */
-export type PytorchMapper = (layer: Layer) => Mapping[];
+export type PytorchMapper = (layer: Layer) => PytorchMapping[];
 
-const kernelLayer = (kernelMapping: (t: Tensor, suffix: string) => Mapping): PytorchMapper => (layer) => {
+const kernelLayer = (kernelMapping: (t: Tensor, suffix: string) => PytorchMapping): PytorchMapper => (layer) => {
   const { kernel, bias } = layer as Layer & { kernel: Tensor | null; bias: Tensor | null };
   return [kernelMapping(kernel!, 'weight'), ...(bias ? [same(bias, 'bias')] : [])];
 };
@@ -87,12 +90,13 @@ export const PYTORCH_MAPPERS: Record<string, PytorchMapper> = {
 };
 
 /** A tensor PyTorch has and normgrad does not (BN's beta when `center` is false): written as `value`, checked on load. */
-function constant(suffix: string, c: number, value: number): Mapping {
+function constant(suffix: string, c: number, value: number): PytorchMapping {
   return same(new Tensor(new Float32Array(c).fill(value), [c]), suffix);
 }
 
 /** One PyTorch state-dict entry of a normgrad model: the PyTorch name and the mapping. */
-export interface PytorchEntry extends Mapping {
+export interface PytorchEntry extends PytorchMapping {
+  /** The full PyTorch name, e.g. 'features.3.1.running_var'. */
   name: string;
   /** The layer's path in normgrad ('conv3', 'block2/bn1'). */
   layerPath: string;
@@ -139,8 +143,11 @@ export function toPytorchStateDict(model: Layer, op = 'toPytorchStateDict'): { t
 
 /** A saved entry as the loader sees it: dtype, shape, and its values on demand (float32, exact or an error). */
 export interface SavedEntry {
+  /** The safetensors dtype ('F32', 'I64', ...). */
   dtype: string;
+  /** The entry's shape in the file. */
   shape: number[];
+  /** The values as float32 (exact, or an error naming the entry); only called for float entries. */
   values(): Float32Array;
 }
 
