@@ -115,6 +115,11 @@ describe('toOnnx: graph and errors', () => {
     expect(proto.graph!.initializer!.map((t) => t.name)).toEqual(['conv1/kernel', 'conv1/bias', 'bn1/gamma', 'bn1/beta', 'bn1/movingMean', 'bn1/movingVariance', 'conv2/kernel', 'conv2/bias', 'dense1/kernel', 'dense1/bias']);
   });
 
+  it('keeps the graph\'s input and output names when layers are named input and output', async () => {
+    const model = new Sequential([new Dense(3, { name: 'input' }), new Tanh({ name: 'output' })]);
+    measured['layers named input/output'] = await compare(model, [4]);
+  });
+
   it('writes SAME padding as explicit [top, left, bottom, right] pads, the odd pixel bottom/right', () => {
     const conv = new Conv2d(1, 3, { padding: 'same', strides: 2 });
     conv.call(uniform([1, 8, 7, 1], 0), { isTraining: false });

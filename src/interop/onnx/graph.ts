@@ -48,9 +48,12 @@ export class OnnxGraph {
     return name;
   }
 
-  /** Appends a node `opType(inputs)` named after `base`, with one output; returns the output's name. */
-  node(opType: string, inputs: readonly string[], base: string, attributes: Record<string, OnnxAttribute> = {}): string {
-    const name = this.unique(base);
+  /**
+   * Appends a node `opType(inputs)` named after `base`, with one output; returns the output's name.
+   * With `reserved`, the name is exactly `base`, which the caller took earlier with `unique`.
+   */
+  node(opType: string, inputs: readonly string[], base: string, attributes: Record<string, OnnxAttribute> = {}, reserved = false): string {
+    const name = reserved ? base : this.unique(base);
     const attribute = Object.entries(attributes).map(([key, value]) => attributeProto(key, value));
     this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [name], name, attribute }));
     return name;

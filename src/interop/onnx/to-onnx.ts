@@ -54,9 +54,10 @@ export function toOnnx(model: Layer, options: OnnxExportOptions): Uint8Array {
 
   const graph = new OnnxGraph();
   const input: OnnxValue = { name: graph.unique('input'), layout: 'nhwc', probe: zeros([1, ...inputShape]) };
+  const output = graph.unique('output'); // taken now, so a layer named 'output' cannot have it
   const transposed = new Map<string, string>();
   const result = noGrad(() => convert(graph, model, input, '', transposed));
-  const output = graph.node('Identity', [asLayout(graph, result, 'nhwc', transposed)], 'output');
+  graph.node('Identity', [asLayout(graph, result, 'nhwc', transposed)], output, {}, true);
 
   const tensorType = (name: string, shape: readonly number[]) => ({
     name,
