@@ -15,7 +15,8 @@ export { reshape, flatten, permute, transpose, sliceRows, concat } from './autog
 export { toNdarray, fromNdarray } from './tensor/ndarray-interop.js';
 export { loadMnist, mnistSplit, MNIST_PIXELS, MNIST_CLASSES, type MnistDataset, type MnistSubset, type MnistSplitOptions, type MnistSplits } from './data/mnist.js';
 export { mnistBatches, mnistStream, mnistTensors, type MnistBatch, type MnistBatchOptions, type MnistStreamOptions, type MnistStep, type MnistRange } from './data/mnist-batches.js';
-export { encodeSafetensors, decodeSafetensors, crc32, type DecodedSafetensors, type DecodedTensor } from './train/safetensors.js';
+export { encodeSafetensors, decodeSafetensors, readSafetensors, rawToFloat32, crc32, type DecodedSafetensors, type DecodedTensor, type RawSafetensor, type EncodeSafetensorsOptions } from './train/safetensors.js';
+export { type SafetensorsDtype, SAFETENSORS_DTYPES } from './train/safetensors-dtypes.js';
 export { writeFileAtomic, AtomicWriteError, type AtomicWriteFs } from './train/atomic-write.js';
 export { toBytes, fromBytes, saveCheckpoint, loadCheckpoint, type HasState, type HasOptimizerState, type CheckpointOptions } from './train/checkpoint.js';
 export { Optimizer, zeroGrad, type LearningRate, type SlotKind, type Slots } from './optim/optimizer.js';
@@ -61,3 +62,9 @@ export { setGemmBackend, gemmBackend, setGemmThreads, gemmThreads, gemmWasmReady
 export { conv2dGeometry, type Conv2dGeometry, type Padding } from './tensor/kernels/im2col.js';
 export { window2d, windowAxis, type Window2d, type Window2dSpec, type WindowAxis } from './tensor/kernels/window.js';
 export { StatelessLayer, type Activation } from './layers/activations.js';
+export { toOnnx, type OnnxExportOptions } from './interop/onnx/to-onnx.js';
+export { saveOnnx } from './interop/onnx/save-onnx.js';
+export { ONNX_CONVERTERS, type OnnxConverter, type OnnxContext, type OnnxValue, type OnnxLayout } from './interop/onnx/converters.js';
+export { OnnxGraph, type OnnxAttribute } from './interop/onnx/graph.js';
+export { pytorchModuleSource, PYTORCH_MODULES, type PytorchModuleWriter } from './interop/pytorch/module-source.js';
+export { toPytorchStateDict, fromPytorchStateDict, PYTORCH_MAPPERS, type PytorchMapper, type PytorchMapping, type PytorchEntry, type SavedEntry } from './interop/pytorch/state-dict.js';

@@ -11,10 +11,13 @@
  * file leaves the model exactly as it was.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { checkOneOf } from '../tensor/options.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { AtomicWriteError, writeFileAtomic } from './atomic-write.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { fromPytorchStateDict, toPytorchStateDict } from '../interop/pytorch/state-dict.js';
+import { Layer } from '../layers/layer.js';
+import { decodeSafetensors, encodeSafetensors, rawToFloat32, readSafetensors } from './safetensors.js';
 
 /** Anything with named state: a layer or a Sequential. Names look like 'conv3/kernel', 'bn3/movingMean'. */
 export interface HasState {
@@ -33,6 +36,18 @@ export interface HasOptimizerState {
 /** Options for saving and loading: pass the optimizer to include its state. */
 export interface CheckpointOptions {
   optimizer?: HasOptimizerState;
+  /**
+   * Saving only: the element type of the model's tensors (default 'F32'; 'F16' or
+   * 'BF16' halve the file, rounding to nearest even). Optimizer state stays F32.
+   * Loading reads every safetensors dtype whatever this says.
+   */
+  dtype?: 'F32' | 'F16' | 'BF16';
+  /**
+   * 'pytorch': PyTorch's names and layouts (`features.0.weight` OIHW, Linear [out, in],
+   * BN running_mean/running_var/num_batches_tracked), the state dict of the module
+   * `pytorchModuleSource(model)` writes; no optimizer state. Default 'normgrad'.
+   */
+  layout?: 'normgrad' | 'pytorch';
 }
 
 /** The name prefix under which optimizer state is stored in a checkpoint. */
@@ -161,6 +176,11 @@ function fileKind(st: Stats): string {
 }
 
 function encodeCheckpoint(model: HasState, options: CheckpointOptions, op: string): Uint8Array {
+  const dtype = checkOneOf(op, 'dtype', options.dtype ?? 'F32', ['F32', 'F16', 'BF16']);
+  if (pytorchLayout(model, options, op)) {
+    const { tensors, int64 } = toPytorchStateDict(model, op);
+    return encodeSafetensors(tensors, { format: 'pt' }, { dtype, dtypes: Object.fromEntries(int64.map((name) => [name, 'I64'])) });
+  }
   const state = liveState(model, op, 'saving');
   const all = new Map(state);
   const metadata: Record<string, string> = {};
@@ -170,10 +190,15 @@ function encodeCheckpoint(model: HasState, options: CheckpointOptions, op: strin
     for (const [name, t] of options.optimizer.stateDict(paramNames)) all.set(OPTIMIZER_PREFIX + name, t);
     metadata[OPTIMIZER_MARKER] = 'included';
   }
-  return encodeSafetensors(all, metadata);
+  return encodeSafetensors(all, metadata, { dtypes: Object.fromEntries([...state.keys()].map((name) => [name, dtype])) });
 }
 
 function restore(model: HasState, bytes: Uint8Array, options: CheckpointOptions, op: string): void {
+  if (pytorchLayout(model, options, op)) {
+    const saved = new Map([...readSafetensors(bytes, op).tensors].map(([name, raw]) => [name, { ...raw, values: () => rawToFloat32(raw, name, op) }]));
+    for (const [t, values] of fromPytorchStateDict(model, saved, op)) t.data.set(values);
+    return;
+  }
   const live = liveState(model, op, 'loading');
   const { tensors: saved, metadata } = decodeSafetensors(bytes, op);
 
@@ -210,6 +235,14 @@ function restore(model: HasState, bytes: Uint8Array, options: CheckpointOptions,
     }
   }
   for (const [name, t] of live) t.data.set(saved.get(name)!.data);
+}
+
+/** Whether `options` asks for PyTorch's layout, which needs a layer (its kinds and order) and no optimizer. */
+function pytorchLayout(model: HasState, options: CheckpointOptions, op: string): model is Layer {
+  if (checkOneOf(op, 'layout', options.layout ?? 'normgrad', ['normgrad', 'pytorch']) === 'normgrad') return false;
+  if (!(model instanceof Layer)) throw new Error(`${op}: { layout: 'pytorch' } needs a normgrad Layer or Sequential`);
+  if (options.optimizer) throw new Error(`${op}: { layout: 'pytorch' } holds the model only; PyTorch keeps optimizer state apart (optimizer.state_dict())`);
+  return true;
 }
 
 /** The model's state dict, refusing an unbuilt model and names that collide with the optimizer prefix. */

@@ -1,13 +1,16 @@
 /**
- * The safetensors byte format (https://github.com/huggingface/safetensors),
- * float32 only:
+ * The safetensors byte format (https://github.com/huggingface/safetensors):
  *
  *   [8 bytes]  N, the header length, unsigned 64-bit little-endian
  *   [N bytes]  UTF-8 JSON: { "__metadata__": { string: string },
  *                            "name": { "dtype": "F32", "shape": [...], "data_offsets": [begin, end] }, ... }
  *              padded with spaces so N % 8 == 0 and the data starts 8-byte aligned
- *   [rest]     the tensors' values, little-endian float32, back to back;
+ *   [rest]     the tensors' values, little-endian, back to back;
  *              offsets count from the start of this section
+ *
+ * Every dtype of safetensors-dtypes.ts is read (F64, F32, F16, BF16, I64, I32,
+ * I16, I8, U8, BOOL) and converted to float32 exactly, or refused where float32
+ * cannot carry a value; F32 is written by default, any of them on request.
  *
  * Like the reference writer, tensors are laid out in name order (code point
  * order, the same as Rust's byte order), so the same tensors always give the
@@ -18,14 +21,36 @@
  */
 import { formatShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../tensor/options.js';
+import { DTYPE_BYTES, dtypeToFloat32, float32ToDtype, isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from './safetensors-dtypes.js';
 
 /** The `__metadata__` key under which the data section's CRC-32 is stored (8 lowercase hex digits). */
 export const CRC32_METADATA_KEY = 'normgrad.crc32';
 
-/** A tensor as decoded from a file: a fresh Float32Array that the caller owns. */
+/** A tensor as decoded from a file: a fresh Float32Array that the caller owns, and the dtype it was stored as. */
 export interface DecodedTensor {
   shape: number[];
   data: Float32Array;
+  /** The dtype the file stored it as (the values are converted to float32 exactly). */
+  dtype: SafetensorsDtype;
+}
+
+/** A tensor's entry before conversion: its dtype, shape and little-endian bytes (a view into the file). */
+export interface RawSafetensor {
+  /** The stored element type. */
+  dtype: SafetensorsDtype;
+  /** The tensor's shape. */
+  shape: number[];
+  /** The little-endian values, a view into the decoded file (not a copy). */
+  bytes: Uint8Array;
+}
+
+/** Options of `encodeSafetensors`: the element type to write. */
+export interface EncodeSafetensorsOptions {
+  /** The dtype of every tensor (default 'F32'); 'F16' and 'BF16' halve the file (values rounded to nearest even). */
+  dtype?: SafetensorsDtype;
+  /** Per-name dtypes that override `dtype`, e.g. `{ 'bn.num_batches_tracked': 'I64' }`. */
+  dtypes?: Record<string, SafetensorsDtype>;
 }
 
 /** What `decodeSafetensors` returns; `metadata` includes `normgrad.crc32` when the file has it. */
@@ -84,27 +109,45 @@ export function readFloat32LE(src: Uint8Array, littleEndianHost = HOST_IS_LITTLE
 
 /**
  * Encodes float32 tensors (and optional string metadata) as a safetensors
- * file. The CRC-32 of the data section is added to the metadata under
+ * file, as F32 unless `options` asks for another dtype (a value that dtype
+ * cannot hold is an error: F16 above 65504, a fraction for an integer dtype).
+ * The CRC-32 of the data section is added to the metadata under
  * `normgrad.crc32`, so that key may not be passed in. The tensors' values are
  * copied: later changes to them do not affect the returned bytes.
  */
-export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record<string, string> = {}, options: EncodeSafetensorsOptions = {}): Uint8Array {
+  checkOptions('encodeSafetensors', options, ['dtype', 'dtypes']);
+  const dtypeOf = (name: string): SafetensorsDtype => {
+    const dtype = options.dtypes?.[name] ?? options.dtype ?? 'F32';
+    if (!isSafetensorsDtype(dtype)) throw new Error(`encodeSafetensors: dtype of '${name}' must be one of ${SAFETENSORS_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+    return dtype;
+  };
+  for (const name of Object.keys(options.dtypes ?? {})) {
+    if (!tensors.has(name)) throw new Error(`encodeSafetensors: options.dtypes names '${name}', which is not among the tensors`);
+  }
   const names = [...tensors.keys()].sort(compareCodePoints);
+  const fail = (message: string): never => {
+    throw new Error(`encodeSafetensors: ${message}`);
+  };
   let dataLength = 0;
   const entries: string[] = [];
+  const chunks: Uint8Array[] = [];
   for (const name of names) {
     if (name === '' || name === METADATA) throw new Error(`encodeSafetensors: '${name}' is not a valid tensor name`);
     const t = tensors.get(name)!;
-    const info = { dtype: 'F32', shape: [...t.shape], data_offsets: [dataLength, dataLength + t.data.byteLength] };
+    const dtype = dtypeOf(name);
+    const chunk = dtype === 'F32' ? new Uint8Array(t.data.byteLength) : float32ToDtype(dtype, t.data, name, fail);
+    if (dtype === 'F32') writeFloat32LE(chunk, 0, t.data);
+    const info = { dtype, shape: [...t.shape], data_offsets: [dataLength, dataLength + chunk.length] };
     entries.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
-    dataLength += t.data.byteLength;
+    chunks.push(chunk);
+    dataLength += chunk.length;
   }
   const data = new Uint8Array(dataLength);
   let offset = 0;
-  for (const name of names) {
-    const t = tensors.get(name)!;
-    writeFloat32LE(data, offset, t.data);
-    offset += t.data.byteLength;
+  for (const chunk of chunks) {
+    data.set(chunk, offset);
+    offset += chunk.length;
   }
 
   if (Object.hasOwn(metadata, CRC32_METADATA_KEY)) {
@@ -130,14 +173,36 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record
 }
 
 /**
- * Decodes a safetensors file whose tensors are all F32, checking everything
- * before returning: the header length, the JSON, each dtype, shape and
- * offset, that the tensors tile the data section exactly (no gaps, overlaps
- * or trailing bytes) and the CRC-32 when the file records one. Errors start
- * with `errorPrefix` (callers pass their own name, e.g. 'loadCheckpoint').
- * Each tensor's data is a fresh copy; `bytes` may be any view (a Node Buffer too).
+ * Decodes a safetensors file of any supported dtype into float32 tensors (see
+ * safetensors-dtypes.ts for the exact conversions and what is refused),
+ * checking everything before returning: the header length, the JSON, each
+ * dtype, shape and offset, that the tensors tile the data section exactly (no
+ * gaps, overlaps or trailing bytes) and the CRC-32 when the file records one.
+ * Errors start with `errorPrefix` (callers pass their own name, e.g.
+ * 'loadCheckpoint'). Each tensor's data is a fresh copy; `bytes` may be any
+ * view (a Node Buffer too).
  */
 export function decodeSafetensors(bytes: Uint8Array, errorPrefix = 'decodeSafetensors'): DecodedSafetensors {
+  const { tensors: raw, metadata } = readSafetensors(bytes, errorPrefix);
+  const tensors = new Map<string, DecodedTensor>();
+  for (const [name, entry] of raw) tensors.set(name, { shape: entry.shape, dtype: entry.dtype, data: rawToFloat32(entry, name, errorPrefix) });
+  return { tensors, metadata };
+}
+
+/** A raw entry's values as a fresh Float32Array, exactly, or an error starting with `errorPrefix` (see safetensors-dtypes.ts). */
+export function rawToFloat32(entry: RawSafetensor, name: string, errorPrefix = 'decodeSafetensors'): Float32Array {
+  if (entry.dtype === 'F32') return readFloat32LE(entry.bytes);
+  return dtypeToFloat32(entry.dtype, entry.bytes, name, (message) => {
+    throw new Error(`${errorPrefix}: ${message}`);
+  });
+}
+
+/**
+ * Checks a safetensors file as `decodeSafetensors` does but leaves the values
+ * as bytes (views into `bytes`), for callers that convert entries one by one
+ * (PyTorch's int64 `num_batches_tracked` needs no float32).
+ */
+export function readSafetensors(bytes: Uint8Array, errorPrefix = 'decodeSafetensors'): { tensors: Map<string, RawSafetensor>; metadata: Record<string, string> } {
   const fail: (message: string) => never = (message) => {
     throw new Error(`${errorPrefix}: ${message}`);
   };
@@ -159,7 +224,7 @@ export function decodeSafetensors(bytes: Uint8Array, errorPrefix = 'decodeSafete
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   let metadata: Record<string, string> = {};
-  const layout: { name: string; shape: number[]; begin: number; end: number }[] = [];
+  const layout: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === METADATA) {
       metadata = parseMetadata(info, fail);
@@ -167,7 +232,7 @@ export function decodeSafetensors(bytes: Uint8Array, errorPrefix = 'decodeSafete
     }
     if (!isPlainObject(info)) fail(`tensor '${name}' has no {dtype, shape, data_offsets} entry`);
     const { dtype, shape, data_offsets: offsets } = info;
-    if (dtype !== 'F32') fail(`tensor '${name}' has dtype ${JSON.stringify(dtype)}, but normgrad reads only F32`);
+    if (!isSafetensorsDtype(dtype)) fail(`tensor '${name}' has dtype ${JSON.stringify(dtype)}, but normgrad reads only ${SAFETENSORS_DTYPES.join(', ')}`);
     if (!Array.isArray(shape) || !shape.every(isCount)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
       fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
@@ -178,10 +243,11 @@ export function decodeSafetensors(bytes: Uint8Array, errorPrefix = 'decodeSafete
     if (end > dataLength) {
       fail(`tensor '${name}' has data_offsets [${begin},${end}] out of range: the data section is ${dataLength} bytes (truncated?)`);
     }
-    if (end - begin !== 4 * sizeOf(dims)) {
-      fail(`tensor '${name}' has shape ${formatShape(dims)} (${4 * sizeOf(dims)} bytes) but data_offsets [${begin},${end}] hold ${end - begin} bytes`);
+    const size = DTYPE_BYTES[dtype] * sizeOf(dims);
+    if (end - begin !== size) {
+      fail(`tensor '${name}' has ${dtype} shape ${formatShape(dims)} (${size} bytes) but data_offsets [${begin},${end}] hold ${end - begin} bytes`);
     }
-    layout.push({ name, shape: dims, begin, end });
+    layout.push({ name, dtype, shape: dims, begin, end });
   }
 
   layout.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -202,8 +268,8 @@ export function decodeSafetensors(bytes: Uint8Array, errorPrefix = 'decodeSafete
     }
   }
 
-  const tensors = new Map<string, DecodedTensor>();
-  for (const { name, shape, begin, end } of layout) tensors.set(name, { shape, data: readFloat32LE(data.subarray(begin, end)) });
+  const tensors = new Map<string, RawSafetensor>();
+  for (const { name, dtype, shape, begin, end } of layout) tensors.set(name, { dtype, shape, bytes: data.subarray(begin, end) });
   return { tensors, metadata };
 }
 

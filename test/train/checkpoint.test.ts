@@ -168,7 +168,7 @@ describe('checkpoints', () => {
       ['missing key', () => edited(good(), (m) => m.delete('bn1/movingMean')), /^fromBytes: missing tensor 'bn1\/movingMean'$/],
       ['extra key', () => edited(good(), (m) => m.set('x', new Tensor(new Float32Array(1), [1]))), /^fromBytes: unexpected tensor 'x'$/],
       ['several problems at once', () => edited(good(), (m) => { m.delete('bn1/beta'); m.set('y', new Tensor(new Float32Array(1), [1])); }), /missing tensor 'bn1\/beta'; unexpected tensor 'y'/],
-      ['non-F32 dtype', () => { const b = good(); const i = Buffer.from(b).indexOf('"F32"'); b.set(new TextEncoder().encode('"F16"'), i); return b; }, /dtype "F16", but normgrad reads only F32/],
+      ['unsupported dtype', () => { const b = good(); const i = Buffer.from(b).indexOf('"F32"'); b.set(new TextEncoder().encode('"U64"'), i); return b; }, /dtype "U64", but normgrad reads only F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL/],
       ['garbage header', () => { const b = good(); b.fill(0x41, 8, 40); return b; }, /header is not valid UTF-8 JSON/],
       ['not a checkpoint at all', () => new TextEncoder().encode('PK\x03\x04 this is a zip file, not safetensors'), /beyond the end of the file/],
       ['optimizer state missing', () => toBytes(source), /an optimizer was passed but the file has no optimizer state/],

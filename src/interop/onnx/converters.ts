@@ -1,0 +1,133 @@
+/**
+ * One ONNX converter per layer kind (`layer.kind`), in one table. A converter
+ * appends the nodes that compute the layer to the graph and returns the
+ * output value. To support a new layer, add one entry.
+ *
+ * Layouts: normgrad's images are NHWC, ONNX's Conv, BatchNormalization and
+ * pooling take NCHW. A value remembers its layout and `ctx.as(value, layout)`
+ * inserts a Transpose only where a layer needs the other one (Flatten needs
+ * NHWC, because normgrad flattens in NHWC order; the model's output is NHWC).
+ */
+import type { BatchNorm } from '../../layers/batch-norm.js';
+import type { Conv2d } from '../../layers/conv2d.js';
+import type { Dense } from '../../layers/dense.js';
+import type { Layer } from '../../layers/layer.js';
+import type { Sequential } from '../../layers/sequential.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { convSettings } from '../conv-settings.js';
+import type { OnnxGraph } from './graph.js';
+
+/** 'nhwc': laid out as normgrad's tensor (any rank); 'nchw': a rank-4 NHWC tensor transposed to NCHW. */
+export type OnnxLayout = 'nhwc' | 'nchw';
+
+/** A value in the graph: its name, its layout, and normgrad's value of it for the probe input (for shapes). */
+export interface OnnxValue {
+  name: string;
+  layout: OnnxLayout;
+  /** normgrad's tensor at this point for the probe input: its shape is the value's NHWC shape. */
+  probe: Tensor;
+}
+
+/** What a converter works with. */
+export interface OnnxContext {
+  graph: OnnxGraph;
+  /** The layer's path in the model ('conv3', 'block2/bn1'), the base of its node names. */
+  path: string;
+  /** normgrad's output of this layer for the probe input: the output value's `probe`. */
+  output: Tensor;
+  /** The name of `value` in `layout`, transposing (once per value) if it is in the other. */
+  as(value: OnnxValue, layout: OnnxLayout): string;
+  /** Converts a child layer of a composite, named by its stateDict prefix ('conv1', 'block2/conv1'): its output value. */
+  convert(child: Layer, input: OnnxValue): OnnxValue;
+}
+
+/** Appends the nodes of `layer` (input `x`) to `ctx.graph`; returns the output value. */
+export type OnnxConverter = (layer: Layer, x: OnnxValue, ctx: OnnxContext) => OnnxValue;
+
+// The elementwise activations, by layer kind and by the `activation` option's name.
+const ACTIVATION_OPS: Record<string, string> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' };
+
+const activation = (op: string): OnnxConverter => (_layer, x, ctx) =>
+  ({ name: ctx.graph.node(op, [x.name], ctx.path), layout: x.layout, probe: ctx.output });
+
+/** The converters, by `layer.kind`. */
+export const ONNX_CONVERTERS: Record<string, OnnxConverter> = {
+  // y = x W + b: Gemm with W [in, out] as is (transB = 0); MatMul when there is no bias.
+  dense(layer, x, ctx) {
+    const { kernel, bias } = layer as Dense;
+    const w = ctx.graph.floats(`${ctx.path}/kernel`, kernel!.shape, kernel!.data);
+    const inputs = [ctx.as(x, 'nhwc'), w];
+    const y = bias ? ctx.graph.node('Gemm', [...inputs, ctx.graph.floats(`${ctx.path}/bias`, bias.shape, bias.data)], ctx.path) : ctx.graph.node('MatMul', inputs, ctx.path);
+    return withActivation(layer, { name: y, layout: 'nhwc', probe: ctx.output }, ctx);
+  },
+
+  // Conv over NCHW with the kernel HWIO -> OIHW, TensorFlow's SAME written as explicit pads
+  // [top, left, bottom, right] (the odd pixel at the bottom/right, as TensorFlow).
+  conv(layer, x, ctx) {
+    const conv = layer as Conv2d;
+    const kernel = conv.kernel!;
+    const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
+    const { strides, padding, dilations, groups } = convSettings(conv);
+    const [, h, w] = x.probe.shape as [number, number, number, number];
+    const [top, bottom] = samePads(h, kh, strides[0], dilations[0], padding);
+    const [left, right] = samePads(w, kw, strides[1], dilations[1], padding);
+    const oihw = new Float32Array(kernel.size);
+    for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) {
+      oihw[((o * cin + i) * kh + y) * kw + z] = kernel.data[((y * kw + z) * cin + i) * cout + o]!;
+    }
+    const inputs = [ctx.as(x, 'nchw'), ctx.graph.floats(`${ctx.path}/kernel`, [cout, cin, kh, kw], oihw)];
+    if (conv.bias) inputs.push(ctx.graph.floats(`${ctx.path}/bias`, conv.bias.shape, conv.bias.data));
+    const y = ctx.graph.node('Conv', inputs, ctx.path, {
+      kernel_shape: { ints: [kh, kw] }, strides: { ints: strides }, pads: { ints: [top, left, bottom, right] },
+      dilations: { ints: dilations }, group: { int: groups },
+    });
+    return withActivation(layer, { name: y, layout: 'nchw', probe: ctx.output }, ctx);
+  },
+
+  // Inference form: y = (x - movingMean) / sqrt(movingVariance + epsilon) * gamma + beta, per channel.
+  bn(layer, x, ctx) {
+    const bn = layer as BatchNorm;
+    const c = bn.channels!;
+    const param = (t: Tensor | null, fill: number, key: string): string =>
+      ctx.graph.floats(`${ctx.path}/${key}`, [c], t ? t.data : new Float32Array(c).fill(fill));
+    const input = ctx.as(x, x.probe.rank === 4 ? 'nchw' : 'nhwc');
+    const y = ctx.graph.node('BatchNormalization', [
+      input, param(bn.gamma, 1, 'gamma'), param(bn.beta, 0, 'beta'), param(bn.movingMean, 0, 'movingMean'), param(bn.movingVariance, 1, 'movingVariance'),
+    ], ctx.path, { epsilon: { float: bn.epsilon } });
+    return withActivation(layer, { name: y, layout: x.probe.rank === 4 ? 'nchw' : 'nhwc', probe: ctx.output }, ctx);
+  },
+
+  relu: activation('Relu'),
+  sigmoid: activation('Sigmoid'),
+  tanh: activation('Tanh'),
+
+  // normgrad flattens NHWC order: back to NHWC first, then Flatten(axis 1).
+  flatten(_layer, x, ctx) {
+    return { name: ctx.graph.node('Flatten', [ctx.as(x, 'nhwc')], ctx.path, { axis: { int: 1 } }), layout: 'nhwc', probe: ctx.output };
+  },
+
+  sequential(layer, x, ctx) {
+    let y = x;
+    for (const child of (layer as Sequential).layers) y = ctx.convert(child, y);
+    return y;
+  },
+};
+
+/** Appends the layer's own `activation` option ('relu', 'sigmoid', 'tanh'; 'linear' or none: nothing). */
+function withActivation(layer: Layer, y: OnnxValue, ctx: OnnxContext): OnnxValue {
+  const name = (layer as { activation?: unknown }).activation;
+  if (name === undefined || name === null || name === 'linear') return y;
+  const op = typeof name === 'string' ? ACTIVATION_OPS[name] : undefined;
+  if (op === undefined) throw new Error(`toOnnx: layer '${ctx.path}' has activation ${JSON.stringify(name)}, which has no ONNX export (supported: ${Object.keys(ACTIVATION_OPS).join(', ')}, linear)`);
+  return { ...y, name: ctx.graph.node(op, [y.name], `${ctx.path}/${name}`) };
+}
+
+/**
+ * [before, after] padding of one axis. SAME (TensorFlow): out = ceil(in / s),
+ * total = max((out - 1) * s + (k - 1) * d + 1 - in, 0), before = floor(total / 2).
+ */
+function samePads(size: number, k: number, s: number, d: number, padding: 'same' | 'valid'): [number, number] {
+  if (padding === 'valid') return [0, 0];
+  const total = Math.max((Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}

@@ -1,0 +1,226 @@
+/**
+ * The Python source of a PyTorch nn.Module that computes what a normgrad
+ * model computes, on the same NHWC input, and whose state dict is the one
+ * `saveCheckpoint(model, path, { layout: 'pytorch' })` writes (names in
+ * state-dict.ts). One constructor expression per layer kind.
+ *
+ * Inside the module images run NCHW (PyTorch's layout): one permute after the
+ * input, one back before Flatten (normgrad flattens NHWC) and at the output.
+ * TensorFlow's SAME padding puts the odd pixel bottom/right, which PyTorch's
+ * padding='same' (symmetric) cannot express, so the module pads with F.pad.
+ * BatchNorm: PyTorch's momentum weights the new batch, Keras' the old value,
+ * so momentum_pytorch = 1 - momentum_normgrad (normgrad 0.99 is PyTorch 0.01);
+ * epsilon is carried; both track the unbiased variance (normgrad's default).
+ */
+import type { BatchNorm } from '../../layers/batch-norm.js';
+import type { Conv2d } from '../../layers/conv2d.js';
+import type { Dense } from '../../layers/dense.js';
+import type { Layer } from '../../layers/layer.js';
+import type { Sequential } from '../../layers/sequential.js';
+import { convSettings } from '../conv-settings.js';
+
+/** Python for one layer kind: the constructor expression of its module. */
+export type PytorchModuleWriter = (layer: Layer) => string;
+
+const ACTIVATION_NAMES = ['relu', 'sigmoid', 'tanh', 'linear'];
+
+/** The layer's own `activation` option as a keyword argument ('' when there is none). */
+function activationArg(layer: Layer): string {
+  const a = (layer as { activation?: unknown }).activation;
+  if (a === undefined || a === null || a === 'linear') return '';
+  if (typeof a !== 'string' || !ACTIVATION_NAMES.includes(a)) {
+    throw new Error(`pytorchModuleSource: layer '${layer.name}' has activation ${JSON.stringify(a)}, which has no PyTorch counterpart here (supported: ${ACTIVATION_NAMES.join(', ')})`);
+  }
+  return `, activation=${py(a)}`;
+}
+
+const py = (v: string | number | boolean): string => (typeof v === 'string' ? `'${v}'` : typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v));
+const tuple = (a: readonly number[]): string => `(${a.join(', ')})`;
+
+/** The module writers, by `layer.kind`. */
+export const PYTORCH_MODULES: Record<string, PytorchModuleWriter> = {
+  dense(layer) {
+    const d = layer as Dense;
+    const [fanIn, units] = d.kernel!.shape as [number, number];
+    return `Linear(${fanIn}, ${units}, bias=${py(d.bias !== null)}${activationArg(layer)})`;
+  },
+  conv(layer) {
+    const c = layer as Conv2d;
+    const [kh, kw, cin, cout] = c.kernel!.shape as [number, number, number, number];
+    const { strides, padding, dilations, groups } = convSettings(c);
+    const extra = (dilations[0] !== 1 || dilations[1] !== 1 ? `, dilation=${tuple(dilations)}` : '') + (groups !== 1 ? `, groups=${groups}` : '');
+    return `Conv2d(${cin * groups}, ${cout}, ${tuple([kh, kw])}, stride=${tuple(strides)}${extra}, bias=${py(c.bias !== null)}, tf_padding=${py(padding)}${activationArg(layer)})`;
+  },
+  bn(layer) {
+    const bn = layer as BatchNorm;
+    const affine = bn.gamma !== null || bn.beta !== null;
+    return `BatchNorm(${bn.channels}, eps=${bn.epsilon}, momentum=1 - ${bn.momentum}, affine=${py(affine)}${activationArg(layer)})`;
+  },
+  relu: () => 'nn.ReLU()',
+  sigmoid: () => 'nn.Sigmoid()',
+  tanh: () => 'nn.Tanh()',
+  flatten: () => 'FlattenNHWC()',
+};
+
+/** Notes a reader of the generated source should see next to a layer. */
+function notes(layer: Layer): string {
+  if (layer.kind !== 'bn') return '';
+  const bn = layer as BatchNorm;
+  const out: string[] = [`normgrad momentum ${bn.momentum}`];
+  if (bn.movingVarianceMode === 'biased') out.push("normgrad tracked the biased variance; PyTorch's training updates track the unbiased one");
+  if ((bn.gamma === null) !== (bn.beta === null)) out.push(`normgrad has no ${bn.gamma === null ? 'gamma (weight is ones)' : 'beta (bias is zeros)'}; PyTorch will train it`);
+  return `; ${out.join('; ')}`;
+}
+
+function moduleLines(layers: readonly Layer[], indent: string, path: string): string[] {
+  return layers.map((layer, i) => {
+    const layerPath = path === '' ? layer.name : `${path}/${layer.name}`;
+    if (layer.kind === 'sequential') {
+      const inner = moduleLines((layer as Sequential).layers, `${indent}    `, layerPath);
+      return `${indent}nn.Sequential(  # ${i}: ${layerPath}\n${inner.join('\n')}\n${indent}),`;
+    }
+    const writer = Object.hasOwn(PYTORCH_MODULES, layer.kind) ? PYTORCH_MODULES[layer.kind] : undefined;
+    if (writer === undefined) {
+      throw new Error(`pytorchModuleSource: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') has no PyTorch module; supported kinds: ${Object.keys(PYTORCH_MODULES).join(', ')}, sequential`);
+    }
+    return `${indent}${writer(layer)},  # ${i}: ${layerPath}${notes(layer)}`;
+  });
+}
+
+/**
+ * Python source defining `class_name` (default 'NormgradModel'), an nn.Module
+ * that loads `saveCheckpoint(model, path, { layout: 'pytorch' })` with
+ * `strict=True` and returns `predict(model, x)`'s values for the same NHWC `x`.
+ * The source also defines `load_safetensors` / `save_safetensors` (torch only,
+ * for machines without the `safetensors` package). The model must be built.
+ *
+ * @example
+ * writeFileSync('model.py', pytorchModuleSource(model));
+ * saveCheckpoint(model, 'model.safetensors', { layout: 'pytorch' });
+ * // python: from model import NormgradModel, load_safetensors
+ * //         m = NormgradModel(); m.load_state_dict(load_safetensors('model.safetensors'), strict=True); m.eval()
+ */
+export function pytorchModuleSource(model: Layer, options: { className?: string } = {}): string {
+  const className = options.className ?? 'NormgradModel';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw new Error(`pytorchModuleSource: className must be a Python identifier, got '${className}'`);
+  if (!model.isBuilt) throw new Error(`pytorchModuleSource: model '${model.name}' has no weights yet: call it once on a sample input first`);
+  const layers = model.kind === 'sequential' ? (model as Sequential).layers : [model];
+  return `${PYTHON_PRELUDE}
+
+
+class ${className}(nn.Module):
+    """normgrad model '${model.name}' as a PyTorch module: NHWC in, the same values as normgrad's predict out."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+${moduleLines(layers, '            ', '').join('\n')}
+        )
+
+    def forward(self, x):
+        if x.dim() == 4:
+            x = x.permute(0, 3, 1, 2)  # NHWC (normgrad) -> NCHW (PyTorch)
+        y = self.features(x)
+        return y.permute(0, 2, 3, 1) if y.dim() == 4 else y
+`;
+}
+
+const PYTHON_PRELUDE = `# Generated by normgrad's pytorchModuleSource. Weights: saveCheckpoint(model, path, { layout: 'pytorch' }).
+import json
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ACTIVATIONS = {'linear': lambda x: x, 'relu': F.relu, 'sigmoid': torch.sigmoid, 'tanh': torch.tanh}
+
+
+def tf_same_pads(size, k, stride, dilation):
+    """TensorFlow SAME: out = ceil(size / stride); the odd padding pixel goes after (bottom/right)."""
+    total = max((-(-size // stride) - 1) * stride + (k - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+class Conv2d(nn.Conv2d):
+    """nn.Conv2d with TensorFlow's 'same'/'valid' padding and an activation."""
+
+    def __init__(self, *args, tf_padding='valid', activation='linear', **kwargs):
+        super().__init__(*args, padding=0, **kwargs)
+        self.tf_padding, self.activation = tf_padding, activation
+
+    def forward(self, x):
+        if self.tf_padding == 'same':
+            top, bottom = tf_same_pads(x.shape[2], self.kernel_size[0], self.stride[0], self.dilation[0])
+            left, right = tf_same_pads(x.shape[3], self.kernel_size[1], self.stride[1], self.dilation[1])
+            x = F.pad(x, (left, right, top, bottom))
+        return ACTIVATIONS[self.activation](super().forward(x))
+
+
+class Linear(nn.Linear):
+    """nn.Linear with an activation."""
+
+    def __init__(self, *args, activation='linear', **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activation = activation
+
+    def forward(self, x):
+        return ACTIVATIONS[self.activation](super().forward(x))
+
+
+class BatchNorm(nn.modules.batchnorm._BatchNorm):
+    """Batch norm over channels (dim 1) of [N, C] or NCHW input, with an activation."""
+
+    def __init__(self, *args, activation='linear', **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activation = activation
+
+    def _check_input_dim(self, input):
+        if input.dim() not in (2, 4):
+            raise ValueError(f'expected 2-D or 4-D input, got {input.dim()}-D')
+
+    def forward(self, x):
+        return ACTIVATIONS[self.activation](super().forward(x))
+
+
+class FlattenNHWC(nn.Module):
+    """normgrad's Flatten: [N, H, W, C] order, so NCHW goes back to NHWC first."""
+
+    def forward(self, x):
+        return torch.flatten(x.permute(0, 2, 3, 1) if x.dim() == 4 else x, 1)
+
+
+_DTYPES = {'F64': torch.float64, 'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16, 'I64': torch.int64,
+           'I32': torch.int32, 'I16': torch.int16, 'I8': torch.int8, 'U8': torch.uint8, 'BOOL': torch.bool}
+
+
+def load_safetensors(path):
+    """A safetensors file as {name: tensor} (torch only; safetensors.torch.load_file does the same)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    (n,) = struct.unpack('<Q', data[:8])
+    header = json.loads(data[8:8 + n])
+    header.pop('__metadata__', None)
+    out = {}
+    for name, info in header.items():
+        begin, end = info['data_offsets']
+        raw = bytearray(data[8 + n + begin:8 + n + end])
+        t = torch.frombuffer(raw, dtype=_DTYPES[info['dtype']]) if raw else torch.empty(0, dtype=_DTYPES[info['dtype']])
+        out[name] = t.reshape(info['shape']).clone()
+    return out
+
+
+def save_safetensors(tensors, path):
+    """Writes {name: tensor} as safetensors (torch only; safetensors.torch.save_file does the same)."""
+    names = {v: k for k, v in _DTYPES.items()}
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().cpu()
+        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b''
+        header[name] = {'dtype': names[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(',', ':')).encode()
+    text += b' ' * ((8 - len(text) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(text)) + text + b''.join(chunks))`;
