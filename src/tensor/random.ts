@@ -1,5 +1,6 @@
-import { checkShape, sizeOf, type Shape } from './shape.js';
+import { checkShape, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
+import { allocate } from './check.js';
 
 /**
  * A small seeded PRNG (mulberry32): 32 bits of state, period 2^32, fast and
@@ -56,7 +57,7 @@ export interface RandomOptions {
 
 function filled(op: string, shape: Shape, draw: () => number): Tensor {
   checkShape(op, shape);
-  const data = new Float32Array(sizeOf(shape));
+  const data = allocate(op, shape);
   for (let i = 0; i < data.length; i++) data[i] = draw();
   return new Tensor(data, shape);
 }
@@ -113,6 +114,9 @@ export function truncatedNormal(shape: Shape, opts: RandomOptions & { mean?: num
  * MNIST batcher.
  */
 export function epochOrder(n: number, seed: number, epoch: number, shuffle = true): Int32Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`epochOrder: n must be a non-negative integer (the number of examples), got ${String(n)}`);
+  if (!Number.isFinite(seed)) throw new Error(`epochOrder: seed must be a finite number, got ${String(seed)}`);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`epochOrder: epoch must be a non-negative integer, got ${String(epoch)}`);
   if (!shuffle) return Int32Array.from({ length: n }, (_, i) => i);
   return new Random((Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(epoch + 1, 0x85ebca6b)) >>> 0).permutation(n);
 }

@@ -6,6 +6,7 @@
  */
 import { formatShape, normalizeAxes, type Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { describeValue } from '../../tensor/check.js';
 import * as k from '../../tensor/kernels/reduce.js';
 import { record } from '../graph.js';
 
@@ -24,6 +25,10 @@ function outShape(shape: Shape, axes: readonly number[], keepDims: boolean): num
 
 function check(op: string, x: Tensor): void {
   if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${typeof x}`);
+}
+
+function checkAxis(op: string, axis: unknown): void {
+  if (typeof axis !== 'number') throw new Error(`${op}: axis must be a number (one axis), got ${describeValue(axis)}`);
 }
 
 /**
@@ -75,6 +80,7 @@ export function min(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 /** Index of the largest value along `axis` (default the last), as float values; not differentiable. */
 export function argmax(x: Tensor, axis = -1): Tensor {
   check('argmax', x);
+  checkAxis('argmax', axis);
   const [a] = normalizeAxes('argmax', axis, x.rank);
   if (x.shape[a!] === 0) throw new Error(`argmax: axis ${a} of ${formatShape(x.shape)} is empty`);
   return new Tensor(k.argmax(x.data, x.shape, a!), x.shape.filter((_, i) => i !== a));
