@@ -40,7 +40,13 @@ const MAX_LISTED_PROBLEMS = 10;
  * accumulates into it. Call after each step.
  */
 export function zeroGrad(params: Iterable<Tensor>): void {
-  for (const p of params) p.grad = null;
+  if (params === null || typeof params !== 'object' || typeof (params as Partial<Iterable<Tensor>>)[Symbol.iterator] !== 'function') {
+    throw new Error(`zeroGrad: expected an iterable of parameter tensors, got ${params === null ? 'null' : typeof params}`);
+  }
+  for (const p of params) {
+    if (!(p instanceof Tensor)) throw new Error(`zeroGrad: expected parameter tensors, got ${p === null ? 'null' : typeof p}`);
+    p.grad = null;
+  }
 }
 
 /**
@@ -92,8 +98,17 @@ export abstract class Optimizer<S extends string = string> {
    * place from `param.grad`; parameters whose grad is null are skipped (their
    * slots are kept). Repeated tensors are updated once. Every gradient's
    * shape is checked before any parameter changes.
+   *
+   * A step that updates nothing (an empty list, e.g. a fully frozen model,
+   * or no parameter with a gradient) changes nothing and is not counted:
+   * `iterations` counts steps that updated at least one parameter, so a
+   * learning-rate schedule never skips ahead. Calling `step()` without a
+   * list of tensors is an error.
    */
   step(params: Iterable<Tensor>): void {
+    if (params === null || typeof params !== 'object' || typeof (params as Partial<Iterable<Tensor>>)[Symbol.iterator] !== 'function') {
+      throw new Error(`${this.displayName}.step: expected the parameters to update, e.g. opt.step(model.parameters()), got ${params === null ? 'null' : typeof params}`);
+    }
     const todo: Tensor[] = [];
     for (const p of new Set(params)) {
       if (!(p instanceof Tensor)) throw new Error(`${this.displayName}.step: expected parameter tensors, got ${typeof p}`);
@@ -103,6 +118,7 @@ export abstract class Optimizer<S extends string = string> {
       }
       todo.push(p);
     }
+    if (todo.length === 0) return; // nothing to update: not a step
     const t = this.stepCount + 1;
     const lr = this.learningRateAt(t);
     noGrad(() => {
