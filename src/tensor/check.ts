@@ -69,3 +69,8 @@ export function withSizeCheck<T>(op: string, shape: Shape, compute: () => T): T 
     );
   }
 }
+
+/** True when two typed arrays share memory (the same buffer, overlapping bytes). */
+export function sharesMemory(x: ArrayBufferView, y: ArrayBufferView): boolean {
+  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
+}

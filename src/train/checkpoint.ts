@@ -15,6 +15,7 @@ import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { asBytes, checkHasState } from './as-bytes.js';
 
 /** Anything with named state: a layer or a Sequential. Names look like 'conv3/kernel', 'bn3/movingMean'. */
 export interface HasState {
@@ -44,16 +45,19 @@ const MAX_LISTED_PROBLEMS = 10;
 
 /** Encodes the model's state (and the optimizer's, if given) as safetensors bytes. */
 export function toBytes(model: HasState, options: CheckpointOptions = {}): Uint8Array {
+  checkHasState('toBytes', model);
   return encodeCheckpoint(model, options, 'toBytes');
 }
 
 /**
  * Restores state from `toBytes` output into the model's live tensors, all or
  * nothing. Optimizer entries in the file are ignored unless an optimizer is
- * passed (loading a training checkpoint for inference just works).
+ * passed (loading a training checkpoint for inference just works). `bytes`
+ * may be a Uint8Array (a Node Buffer), another typed array, or an ArrayBuffer.
  */
-export function fromBytes(model: HasState, bytes: Uint8Array, options: CheckpointOptions = {}): void {
-  restore(model, bytes, options, 'fromBytes');
+export function fromBytes(model: HasState, bytes: Uint8Array | ArrayBuffer, options: CheckpointOptions = {}): void {
+  checkHasState('fromBytes', model);
+  restore(model, asBytes('fromBytes', bytes), options, 'fromBytes');
 }
 
 /**

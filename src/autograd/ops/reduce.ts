@@ -6,9 +6,9 @@
  */
 import { formatShape, normalizeAxes, type Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { describeValue } from '../../tensor/check.js';
 import * as k from '../../tensor/kernels/reduce.js';
 import { record } from '../graph.js';
+import { describeValue } from '../../tensor/check.js';
 
 /** Options of the reductions. */
 export interface ReduceOptions {
