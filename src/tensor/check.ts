@@ -36,8 +36,13 @@ export function describeValue(value: unknown): string {
   if (value instanceof Tensor) return `a Tensor ${formatShape(value.shape)}`;
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) {
-    const text = JSON.stringify(value) ?? '';
-    return text.length <= 40 ? text : `an array of ${value.length}`;
+    let text = '';
+    try {
+      text = JSON.stringify(value) ?? '';
+    } catch {
+      text = '(unprintable)'; // BigInt entries, cycles
+    }
+    return text.length <= 40 && text !== '(unprintable)' ? text : `an array of ${value.length}`;
   }
   if (typeof value === 'number') return String(value);
   return describe(value);

@@ -1,6 +1,6 @@
 import { checkShape, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
-import { allocate } from './check.js';
+import { allocate, describeValue, withSizeCheck } from './check.js';
 
 /**
  * A small seeded PRNG (mulberry32): 32 bits of state, period 2^32, fast and
@@ -114,9 +114,11 @@ export function truncatedNormal(shape: Shape, opts: RandomOptions & { mean?: num
  * MNIST batcher.
  */
 export function epochOrder(n: number, seed: number, epoch: number, shuffle = true): Int32Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`epochOrder: n must be a non-negative integer (the number of examples), got ${String(n)}`);
-  if (!Number.isFinite(seed)) throw new Error(`epochOrder: seed must be a finite number, got ${String(seed)}`);
-  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`epochOrder: epoch must be a non-negative integer, got ${String(epoch)}`);
-  if (!shuffle) return Int32Array.from({ length: n }, (_, i) => i);
-  return new Random((Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(epoch + 1, 0x85ebca6b)) >>> 0).permutation(n);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new Error(`epochOrder: n must be an integer in [0, 2^31 - 1] (the number of examples), got ${describeValue(n)}`);
+  if (!Number.isFinite(seed)) throw new Error(`epochOrder: seed must be a finite number, got ${describeValue(seed)}`);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`epochOrder: epoch must be a non-negative integer, got ${describeValue(epoch)}`);
+  return withSizeCheck('epochOrder', [n], () => {
+    if (!shuffle) return Int32Array.from({ length: n }, (_, i) => i);
+    return new Random((Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(epoch + 1, 0x85ebca6b)) >>> 0).permutation(n);
+  });
 }

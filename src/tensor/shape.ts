@@ -10,7 +10,7 @@ export type Shape = readonly number[];
 /** `[2,3,4]` as it appears in error messages. */
 export function formatShape(shape: Shape): string {
   if (!Array.isArray(shape)) throw new Error(`formatShape: shape must be an array of integers, got ${shape === null ? 'null' : typeof shape}`);
-  return `[${shape.join(',')}]`;
+  return `[${shape.map((d) => String(d)).join(',')}]`;
 }
 
 /** Throws unless every dimension is a non-negative integer. */

@@ -55,7 +55,7 @@ export function toBytes(model: HasState, options: CheckpointOptions = {}): Uint8
  * passed (loading a training checkpoint for inference just works). `bytes`
  * may be a Uint8Array (a Node Buffer), another typed array, or an ArrayBuffer.
  */
-export function fromBytes(model: HasState, bytes: Uint8Array | ArrayBuffer, options: CheckpointOptions = {}): void {
+export function fromBytes(model: HasState, bytes: ArrayBufferView | ArrayBufferLike, options: CheckpointOptions = {}): void {
   checkHasState('fromBytes', model);
   restore(model, asBytes('fromBytes', bytes), options, 'fromBytes');
 }

@@ -145,7 +145,7 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record
  * with `errorPrefix` (callers pass their own name, e.g. 'loadCheckpoint').
  * Each tensor's data is a fresh copy; `input` may be any typed array (a Node Buffer too) or an ArrayBuffer.
  */
-export function decodeSafetensors(input: Uint8Array | ArrayBuffer, errorPrefix = 'decodeSafetensors'): DecodedSafetensors {
+export function decodeSafetensors(input: ArrayBufferView | ArrayBufferLike, errorPrefix = 'decodeSafetensors'): DecodedSafetensors {
   const bytes = asBytes(errorPrefix, input);
   const fail: (message: string) => never = (message) => {
     throw new Error(`${errorPrefix}: ${message}`);

@@ -46,7 +46,7 @@ export function flatten(x: Tensor): Tensor {
  */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   checkTensor('permute', x);
-  if (!Array.isArray(perm)) throw new Error(`permute: perm must be an array of axes, got ${describeValue(perm)}`);
+  if (!Array.isArray(perm) || !perm.every((p) => Number.isInteger(p))) throw new Error(`permute: perm must be an array of axes (integers), got ${describeValue(perm)}`);
   const rank = x.rank;
   const norm = perm.map((p) => (p < 0 ? p + rank : p));
   if (norm.length !== rank || !sameShape([...norm].sort((a, b) => a - b), Array.from({ length: rank }, (_, i) => i))) {
@@ -68,6 +68,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 /** Rows [start, end) of axis 0, a zero-copy view (a mini-batch of a dataset). */
 export function sliceRows(x: Tensor, start: number, end: number): Tensor {
   checkTensor('sliceRows', x);
+  if (typeof start !== 'number' || typeof end !== 'number') throw new Error(`sliceRows: start and end must be integers, got ${describeValue(start)} and ${describeValue(end)}`);
   const n = x.shape[0];
   if (n === undefined) throw new Error(`sliceRows: cannot slice a scalar`);
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
