@@ -312,3 +312,14 @@ describe('gemmJs refuses an output that shares memory with an input', () => {
     expect(Array.from(big.subarray(4, 8))).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('more public entry points found by trying junk arguments', () => {
+  it('leafLayers, Optimizer.loadStateDict and Random.permutation name themselves', async () => {
+    const { leafLayers, Random } = await import('../src/index.js');
+    expectNamedError(() => leafLayers(bad(null)), 'leafLayers: model must be a Layer or Sequential, got null');
+    expectNamedError(() => new SGD({ learningRate: 0.1 }).loadStateDict(bad(undefined), new Map()), 'SGD.loadStateDict: expected (entries, params) as two Maps');
+    expectNamedError(() => new Adam().loadStateDict(new Map(), bad('x')), 'Adam.loadStateDict: expected (entries, params) as two Maps from names to tensors, got Map and \'x\' (a string)');
+    expectNamedError(() => new Random(1).permutation(-1), 'Random.permutation: n must be an integer in [0, 2^31 - 1], got -1');
+    expectNamedError(() => new Random(1).permutation(2.5), 'Random.permutation: n must be an integer');
+  });
+});

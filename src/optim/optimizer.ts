@@ -19,6 +19,7 @@
 import { noGrad } from '../autograd/graph.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { describeValue } from '../tensor/check.js';
 
 /** A fixed learning rate, or a schedule of the 1-based step being taken: `(step) => 0.1 * 0.96 ** step`. */
 export type LearningRate = number | ((step: number) => number);
@@ -171,6 +172,9 @@ export abstract class Optimizer<S extends string = string> {
    * changes nothing. Parameters without entries start with fresh slots.
    */
   loadStateDict(entries: Map<string, Tensor>, params: Map<string, Tensor>): void {
+    if (!(entries instanceof Map) || !(params instanceof Map)) {
+      throw new Error(`${this.displayName}.loadStateDict: expected (entries, params) as two Maps from names to tensors, got ${describeValue(entries)} and ${describeValue(params)}`);
+    }
     const problems: string[] = [];
     const lead = `${this.prefix}/`;
     const stepKey = `${lead}step`;

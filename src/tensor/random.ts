@@ -37,6 +37,7 @@ export class Random {
 
   /** Fisher-Yates shuffle of 0..n-1. */
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new Error(`Random.permutation: n must be an integer in [0, 2^31 - 1], got ${describeValue(n)}`);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i > 0; i--) {
