@@ -8,6 +8,7 @@
  *   dL/dx_i ~ (L(x_i + eps) - L(x_i - eps)) / (2 eps)
  * and compared with the analytic gradient from `backward`.
  */
+import { checkFunction, checkTensorList } from '../tensor/check.js';
 import { formatShape } from '../tensor/shape.js';
 import { Random } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -55,6 +56,8 @@ export interface GradcheckReport {
  * // a wrong backward throws: "gradcheck failed (atol 0.001, rtol 0.01, eps 0.001): input 0 [6,3]: ..."
  */
 export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  checkFunction('gradcheck', fn, 'fn');
+  checkTensorList('gradcheck', inputs, 'inputs');
   const { eps = 1e-3, atol = 1e-3, rtol = 1e-2, seed = 0, raise = true } = opts;
   for (const x of inputs) {
     x.requiresGrad = true;

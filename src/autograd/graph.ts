@@ -13,6 +13,8 @@
  */
 import { formatShape, sameShape, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkFunction, checkTensor } from '../tensor/check.js';
+import { checkOptions } from '../tensor/options.js';
 
 /**
  * Maps dL/dy to dL/dx for each input (null where an input needs no gradient).
@@ -46,6 +48,7 @@ export function isGradEnabled(): boolean {
  * y.backward();                        // throws: does not require grad
  */
 export function noGrad<T>(fn: () => T): T {
+  checkFunction('noGrad', fn, 'fn');
   const previous = recording;
   recording = false;
   try {
@@ -116,6 +119,8 @@ function topologicalOrder(root: Tensor): Tensor[] {
  * backward(mul(y, 2), { grad: tensor([[1, 1]]) }); // a non-scalar root needs a seed
  */
 export function backward(root: Tensor, opts: BackwardOptions = {}): void {
+  checkTensor('backward', root, 'root');
+  checkOptions('backward', opts, ['grad', 'retainGraph']);
   if (!root.requiresGrad) {
     throw new Error(`backward: tensor ${formatShape(root.shape)} does not require grad (no parameter led to it, or it was computed under noGrad)`);
   }

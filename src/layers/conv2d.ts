@@ -7,6 +7,7 @@ import { checkOneOf, describe } from '../tensor/options.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkRank } from './layer.js';
+import { checkBuildChannelsLast } from '../autograd/ops/conv2d-layout.js';
 import { checkKernelOptions, KernelLayer, type KernelOptions } from './weights.js';
 
 /** Options of the `Conv2d` layer: strides, padding, and the kernel options (bias, initializer, regularizer, activation). */
@@ -53,6 +54,7 @@ export class Conv2d extends KernelLayer {
 
   protected override build(inputShape: Shape): void {
     if (inputShape.length !== 4) throw new Error(`${this.name}: expected NHWC input [batch, height, width, channels], got ${formatShape(inputShape)}`);
+    checkBuildChannelsLast(this.name, inputShape);
     this.buildWeights([...this.kernelSize, inputShape[3]!, this.filters]);
   }
 

@@ -15,6 +15,7 @@
 import { checkOptions, describe } from '../tensor/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
+import { checkTensor } from '../tensor/check.js';
 
 /** The options every `call` takes; `isTraining` is required, with no default. */
 export interface CallOptions {
@@ -76,6 +77,7 @@ export abstract class Layer {
 
   /** What every call does before `forward`: checks the options and builds the weights on the first call. */
   protected prepareCall(x: Tensor, opts: CallOptions): void {
+    checkTensor(`${this.name}.call`, x);
     checkCallOptions(this.name, opts);
     if (!this.built) {
       this.build(x.shape);

@@ -3,7 +3,7 @@
  * their stateDict prefixes (`conv1`, `block2/bn1`).
  */
 import { BatchNorm } from './batch-norm.js';
-import type { Layer } from './layer.js';
+import { Layer } from './layer.js';
 import { Sequential } from './sequential.js';
 
 /**
@@ -26,6 +26,7 @@ export interface NamedLayer<L extends Layer = Layer> {
  * for (const { name, layer } of leafLayers(model)) console.log(name, layer.kind);
  */
 export function leafLayers(model: Layer): NamedLayer[] {
+  if (!(model instanceof Layer)) throw new Error(`leafLayers: model must be a Layer or Sequential, got ${model === null ? 'null' : typeof model}`);
   const out: NamedLayer[] = [];
   const walk = (layer: Layer, prefix: string): void => {
     if (layer instanceof Sequential) {

@@ -21,6 +21,7 @@ import { checkOptions } from '../tensor/options.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { clipGradients, NO_CLIPPING, type Clipping } from './clip.js';
+import { describeValue } from '../tensor/check.js';
 
 /**
  * A fixed learning rate, or a schedule of the 1-based step being taken:
@@ -45,7 +46,13 @@ const MAX_LISTED_PROBLEMS = 10;
  * accumulates into it. Call after each step.
  */
 export function zeroGrad(params: Iterable<Tensor>): void {
-  for (const p of params) p.grad = null;
+  if (params === null || typeof params !== 'object' || typeof (params as Partial<Iterable<Tensor>>)[Symbol.iterator] !== 'function') {
+    throw new Error(`zeroGrad: expected an iterable of parameter tensors, got ${params === null ? 'null' : typeof params}`);
+  }
+  for (const p of params) {
+    if (!(p instanceof Tensor)) throw new Error(`zeroGrad: expected parameter tensors, got ${p === null ? 'null' : typeof p}`);
+    p.grad = null;
+  }
 }
 
 /**
@@ -107,8 +114,17 @@ export abstract class Optimizer<S extends string = string> {
    * shape is checked before any parameter changes. Clipping, if set, acts on
    * copies of the gradients of this step's parameters (globalClipNorm takes
    * the norm over exactly those).
+   *
+   * A step that updates nothing (an empty list, e.g. a fully frozen model,
+   * or no parameter with a gradient) changes nothing and is not counted:
+   * `iterations` counts steps that updated at least one parameter, so a
+   * learning-rate schedule never skips ahead. Calling `step()` without a
+   * list of tensors is an error.
    */
   step(params: Iterable<Tensor>): void {
+    if (params === null || typeof params !== 'object' || typeof (params as Partial<Iterable<Tensor>>)[Symbol.iterator] !== 'function') {
+      throw new Error(`${this.displayName}.step: expected the parameters to update, e.g. opt.step(model.parameters()), got ${params === null ? 'null' : typeof params}`);
+    }
     const todo: Tensor[] = [];
     for (const p of new Set(params)) {
       if (!(p instanceof Tensor)) throw new Error(`${this.displayName}.step: expected parameter tensors, got ${typeof p}`);
@@ -118,6 +134,7 @@ export abstract class Optimizer<S extends string = string> {
       }
       todo.push(p);
     }
+    if (todo.length === 0) return; // nothing to update: not a step
     const t = this.stepCount + 1;
     const lr = this.learningRateAt(t);
     const grads = clipGradients(todo.map((p) => p.grad!.data), this.clipping);
@@ -171,6 +188,9 @@ export abstract class Optimizer<S extends string = string> {
    * changes nothing. Parameters without entries start with fresh slots.
    */
   loadStateDict(entries: Map<string, Tensor>, params: Map<string, Tensor>): void {
+    if (!(entries instanceof Map) || !(params instanceof Map)) {
+      throw new Error(`${this.displayName}.loadStateDict: expected (entries, params) as two Maps from names to tensors, got ${describeValue(entries)} and ${describeValue(params)}`);
+    }
     const problems: string[] = [];
     const lead = `${this.prefix}/`;
     const stepKey = `${lead}step`;

@@ -9,6 +9,8 @@
 import { createRequire } from 'node:module';
 import type { NdArray } from 'ndarray';
 import { Tensor } from './tensor.js';
+import { allocate, checkTensor } from './check.js';
+import { checkShape } from './shape.js';
 
 type NdarrayFactory = (data: Float32Array, shape?: number[], stride?: number[], offset?: number) => NdArray<Float32Array>;
 
@@ -20,6 +22,7 @@ function ndarrayFactory(): NdarrayFactory {
 
 /** A zero-copy ndarray view of the tensor: writes through it change the tensor. */
 export function toNdarray(t: Tensor): NdArray<Float32Array> {
+  checkTensor('toNdarray', t);
   return ndarrayFactory()(t.data, [...t.shape], [...t.strides], 0);
 }
 
@@ -29,7 +32,8 @@ export function fromNdarray(a: NdArray): Tensor {
     throw new Error('fromNdarray: expected an ndarray (with shape, stride, offset and data)');
   }
   const shape = [...a.shape];
-  const out = new Tensor(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape);
+  checkShape('fromNdarray', shape);
+  const out = new Tensor(allocate('fromNdarray', shape), shape);
   const rank = shape.length;
   const idx = new Array<number>(rank).fill(0);
   const data = a.data as ArrayLike<number> & { get?: (i: number) => number };

@@ -1,5 +1,6 @@
-import { checkShape, sizeOf, type Shape } from './shape.js';
+import { checkShape, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
+import { allocate, describeValue, withSizeCheck } from './check.js';
 
 /**
  * A small seeded PRNG (mulberry32): 32 bits of state, period 2^32, fast and
@@ -36,6 +37,7 @@ export class Random {
 
   /** Fisher-Yates shuffle of 0..n-1. */
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new Error(`Random.permutation: n must be an integer in [0, 2^31 - 1], got ${describeValue(n)}`);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i > 0; i--) {
@@ -56,7 +58,7 @@ export interface RandomOptions {
 
 function filled(op: string, shape: Shape, draw: () => number): Tensor {
   checkShape(op, shape);
-  const data = new Float32Array(sizeOf(shape));
+  const data = allocate(op, shape);
   for (let i = 0; i < data.length; i++) data[i] = draw();
   return new Tensor(data, shape);
 }
@@ -113,6 +115,11 @@ export function truncatedNormal(shape: Shape, opts: RandomOptions & { mean?: num
  * MNIST batcher.
  */
 export function epochOrder(n: number, seed: number, epoch: number, shuffle = true): Int32Array {
-  if (!shuffle) return Int32Array.from({ length: n }, (_, i) => i);
-  return new Random((Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(epoch + 1, 0x85ebca6b)) >>> 0).permutation(n);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new Error(`epochOrder: n must be an integer in [0, 2^31 - 1] (the number of examples), got ${describeValue(n)}`);
+  if (!Number.isFinite(seed)) throw new Error(`epochOrder: seed must be a finite number, got ${describeValue(seed)}`);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`epochOrder: epoch must be a non-negative integer, got ${describeValue(epoch)}`);
+  return withSizeCheck('epochOrder', [n], () => {
+    if (!shuffle) return Int32Array.from({ length: n }, (_, i) => i);
+    return new Random((Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(epoch + 1, 0x85ebca6b)) >>> 0).permutation(n);
+  });
 }

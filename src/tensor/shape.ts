@@ -9,17 +9,24 @@ export type Shape = readonly number[];
 
 /** `[2,3,4]` as it appears in error messages. */
 export function formatShape(shape: Shape): string {
-  return `[${shape.join(',')}]`;
+  if (!Array.isArray(shape)) throw new Error(`formatShape: shape must be an array of integers, got ${shape === null ? 'null' : typeof shape}`);
+  return `[${shape.map((d) => String(d)).join(',')}]`;
 }
 
 /** Throws unless every dimension is a non-negative integer. */
 export function checkShape(op: string, shape: Shape): void {
-  if (!Array.isArray(shape)) throw new Error(`${op}: shape must be an array of integers, got ${String(shape)}`);
+  if (!Array.isArray(shape)) throw new Error(`${op}: shape must be an array of integers, got ${describeShape(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new Error(`${op}: shape ${formatShape(shape)} has ${String(d)}, not a non-negative integer`);
     }
   }
+}
+
+function describeShape(v: unknown): string {
+  if (v === null || v === undefined || typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `'${v}' (a string)`;
+  return (v as object).constructor?.name ?? typeof v;
 }
 
 /** Number of elements: the product of the dimensions (1 for a scalar). */
@@ -50,6 +57,9 @@ export function sameShape(a: Shape, b: Shape): boolean {
  *   [4,1,3] and [5,1] -> [4,5,3]
  */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  if (typeof op !== 'string') throw new Error(`broadcastShapes: the first argument is the caller's name (a string), got ${describeShape(op)}`);
+  checkShape(op, a);
+  checkShape(op, b);
   const rank = Math.max(a.length, b.length);
   const out = new Array<number>(rank);
   for (let i = 0; i < rank; i++) {
@@ -71,6 +81,10 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
  */
 export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  if (typeof axes !== 'number' && !Array.isArray(axes)) {
+    const hint = typeof axes === 'object' && axes !== null && ('axis' in axes || 'keepDims' in axes) ? ` (axes come before the options: ${op}(x, axes, { keepDims }))` : '';
+    throw new Error(`${op}: axes must be a number, an array of numbers or undefined (every axis), got ${describeShape(axes)}${hint}`);
+  }
   const list = typeof axes === 'number' ? [axes] : [...axes];
   const out = new Set<number>();
   for (const a of list) {

@@ -29,7 +29,17 @@ export class Tensor {
   /** How this tensor was computed, if recorded (null for leaves and under `noGrad`). */
   gradFn: GradFn | null = null;
 
+  /**
+   * Wraps `data` (not copied) as a tensor of `shape`. `data` must be a
+   * Float32Array of exactly `size(shape)` values; anything else (a plain
+   * array, a Float64Array) is refused rather than converted, since the
+   * tensor shares the array: use `tensor(values, shape)` to copy and convert.
+   */
   constructor(data: Float32Array, shape: Shape) {
+    if (!(data instanceof Float32Array)) {
+      const got = data === null || data === undefined ? String(data) : ((data as object).constructor?.name ?? typeof data);
+      throw new Error(`Tensor: data must be a Float32Array, got ${got} (tensor(values, shape) copies and converts other arrays)`);
+    }
     checkShape('Tensor', shape);
     if (data.length !== sizeOf(shape)) {
       throw new Error(`Tensor: data has ${data.length} values but shape ${formatShape(shape)} needs ${sizeOf(shape)}`);

@@ -20,6 +20,9 @@
  * movingVariance 'unbiased' (the same kind of estimate it averages), the
  * biased batch variance for 'biased'.
  */
+import { checkTensor, describeValue } from '../tensor/check.js';
+import { checkOptions } from '../tensor/options.js';
+import { checkLayer } from './check-layer.js';
 import { noGrad } from '../autograd/graph.js';
 import type { BatchMoments } from '../layers/batch-norm.js';
 import type { Layer } from '../layers/layer.js';
@@ -81,6 +84,9 @@ export interface BatchNormLayerReport {
  * console.log(formatBatchNormReport(report));
  */
 export function batchNormReport(model: Layer, batch: Tensor, opts: BatchNormReportOptions = {}): BatchNormLayerReport[] {
+  checkLayer('batchNormReport', model);
+  checkTensor('batchNormReport', batch, 'batch');
+  checkOptions('batchNormReport', opts, ['maxMeanGap', 'varianceRatioRange', 'deadVariance']);
   const { maxMeanGap = 0.5, varianceRatioRange = [0.5, 2], deadVariance = 1e-6 } = opts;
   const [minRatio, maxRatio] = varianceRatioRange;
   if (!(maxMeanGap >= 0) || !(minRatio! > 0 && minRatio! <= 1 && maxRatio! >= 1) || !(deadVariance >= 0)) {
@@ -167,6 +173,8 @@ function flagsOf(l: BatchNormLayerReport): string {
  * // bn2          3      32    9.870     0.003..0.004      0  UNTOUCHED GAP(3)
  */
 export function formatBatchNormReport(report: readonly BatchNormLayerReport[], opts: { perChannel?: boolean } = {}): string {
+  if (!Array.isArray(report)) throw new Error(`formatBatchNormReport: report must be the array batchNormReport returns, got ${describeValue(report)}`);
+  checkOptions('formatBatchNormReport', opts, ['perChannel']);
   const nameWidth = Math.max(5, ...report.map((l) => l.name.length)) + 2;
   const lines = [
     `${'layer'.padEnd(nameWidth)}${'ch'.padStart(4)}${'values'.padStart(8)}${'max gap'.padStart(9)}  ${'var ratio min..max'.padStart(18)}${'dead'.padStart(6)}  flags`,

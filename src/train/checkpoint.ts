@@ -18,6 +18,7 @@ import { AtomicWriteError, writeFileAtomic } from './atomic-write.js';
 import { fromPytorchStateDict, toPytorchStateDict } from '../interop/pytorch/state-dict.js';
 import { Layer } from '../layers/layer.js';
 import { decodeSafetensors, encodeSafetensors, rawToFloat32, readSafetensors } from './safetensors.js';
+import { asBytes, checkHasState } from './as-bytes.js';
 
 /** Anything with named state: a layer or a Sequential. Names look like 'conv3/kernel', 'bn3/movingMean'. */
 export interface HasState {
@@ -59,16 +60,19 @@ const MAX_LISTED_PROBLEMS = 10;
 
 /** Encodes the model's state (and the optimizer's, if given) as safetensors bytes. */
 export function toBytes(model: HasState, options: CheckpointOptions = {}): Uint8Array {
+  checkHasState('toBytes', model);
   return encodeCheckpoint(model, options, 'toBytes');
 }
 
 /**
  * Restores state from `toBytes` output into the model's live tensors, all or
  * nothing. Optimizer entries in the file are ignored unless an optimizer is
- * passed (loading a training checkpoint for inference just works).
+ * passed (loading a training checkpoint for inference just works). `bytes`
+ * may be a Uint8Array (a Node Buffer), another typed array, or an ArrayBuffer.
  */
-export function fromBytes(model: HasState, bytes: Uint8Array, options: CheckpointOptions = {}): void {
-  restore(model, bytes, options, 'fromBytes');
+export function fromBytes(model: HasState, bytes: ArrayBufferView | ArrayBufferLike, options: CheckpointOptions = {}): void {
+  checkHasState('fromBytes', model);
+  restore(model, asBytes('fromBytes', bytes), options, 'fromBytes');
 }
 
 /**

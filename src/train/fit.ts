@@ -15,6 +15,7 @@ import { noGrad } from '../autograd/graph.js';
 import { add } from '../autograd/ops/arithmetic.js';
 import { sliceRows } from '../autograd/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { describeValue } from '../tensor/check.js';
 import { epochOrder } from '../tensor/random.js';
 import { batchRanges, checkDataset, gatherRows, type Dataset } from './batches.js';
 import { evaluate, type Model } from './evaluate.js';
@@ -128,6 +129,16 @@ export interface History {
   stoppedBy: 'completed' | 'callback' | 'signal';
 }
 
+/** The model is layer-like and the options an object, before anything reads them. */
+function checkFitArguments(model: TrainableModel, opts: FitOptions): void {
+  if (model === null || typeof model !== 'object' || typeof model.call !== 'function' || typeof model.parameters !== 'function') {
+    throw new Error(`fit: model must be a Layer or Sequential (with call and parameters), got ${describeValue(model)}`);
+  }
+  if (opts === null || typeof opts !== 'object') {
+    throw new Error(`fit: options { optimizer, loss, ... } are required, got ${describeValue(opts)}`);
+  }
+}
+
 function positiveInt(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`fit: ${name} must be a positive integer, got ${String(v)}`);
 }
@@ -170,6 +181,7 @@ export function fit(model: TrainableModel, data: Dataset, opts: FitOptions): His
  * validation done) and returns the history.
  */
 export function* trainingLoop(model: TrainableModel, data: Dataset, opts: FitOptions): Generator<void, History, void> {
+  checkFitArguments(model, opts);
   const { optimizer, loss, batchSize = 32, epochs = 1, steps, seed = 0, shuffle = true, dropLast = false } = opts;
   const n = checkDataset('fit', data);
   if (!optimizer || typeof optimizer.step !== 'function') throw new Error('fit: options.optimizer with a step(params) method is required');
@@ -178,7 +190,7 @@ export function* trainingLoop(model: TrainableModel, data: Dataset, opts: FitOpt
   positiveInt('epochs', epochs);
   positiveInt('steps', steps);
   positiveInt('validationEvery', opts.validationEvery);
-  if (opts.validationData) checkDataset('fit (validationData)', opts.validationData);
+  if (opts.validationData && checkDataset('fit (validationData)', opts.validationData) === 0) throw new Error('fit: validationData has 0 examples');
   const ranges = batchRanges(n, batchSize, dropLast);
   if (ranges.length === 0) throw new Error(`fit: no batch of ${batchSize} fits in ${n} examples with dropLast`);
   const metrics = resolveMetrics('fit', opts.metrics ?? []);

@@ -20,6 +20,8 @@
  * afterwards. The moving averages the training calls update on the way are
  * then overwritten (or restored, if anything throws).
  */
+import { describeValue } from '../tensor/check.js';
+import { checkLayer } from './check-layer.js';
 import { noGrad } from '../autograd/graph.js';
 import type { BatchMoments, BatchNorm } from '../layers/batch-norm.js';
 import type { Layer } from '../layers/layer.js';
@@ -71,6 +73,10 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
  */
 export function recomputeBatchNormStatistics(model: Layer, batches: Iterable<Tensor>): RecomputeSummary {
   const op = 'recomputeBatchNormStatistics';
+  checkLayer(op, model);
+  if (batches === null || typeof batches !== 'object' || typeof (batches as Partial<Iterable<Tensor>>)[Symbol.iterator] !== 'function') {
+    throw new Error(`${op}: batches must be an iterable of Tensors (an array or a generator), got ${describeValue(batches)}`);
+  }
   const leaves = leafLayers(model);
   const unbuilt = leaves.find((l) => !l.layer.isBuilt);
   if (unbuilt) throw new Error(`${op}: layer '${unbuilt.name}' is not built; call the model once before recomputing its statistics`);

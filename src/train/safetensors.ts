@@ -23,6 +23,8 @@ import { formatShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptions } from '../tensor/options.js';
 import { DTYPE_BYTES, dtypeToFloat32, float32ToDtype, isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from './safetensors-dtypes.js';
+import { checkTensor, describeValue } from '../tensor/check.js';
+import { asBytes } from './as-bytes.js';
 
 /** The `__metadata__` key under which the data section's CRC-32 is stored (8 lowercase hex digits). */
 export const CRC32_METADATA_KEY = 'normgrad.crc32';
@@ -77,6 +79,7 @@ const CRC_TABLE = (() => {
 
 /** CRC-32 of `bytes` as an unsigned integer (`crc32(utf8('123456789')) === 0xcbf43926`). */
 export function crc32(bytes: Uint8Array): number {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`crc32: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   let crc = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
@@ -116,6 +119,11 @@ export function readFloat32LE(src: Uint8Array, littleEndianHost = HOST_IS_LITTLE
  * copied: later changes to them do not affect the returned bytes.
  */
 export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record<string, string> = {}, options: EncodeSafetensorsOptions = {}): Uint8Array {
+  if (!(tensors instanceof Map)) throw new Error(`encodeSafetensors: tensors must be a Map from names to Tensors, got ${describeValue(tensors)}`);
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+    throw new Error(`encodeSafetensors: metadata must be an object of strings, got ${describeValue(metadata)}`);
+  }
+  for (const [name, t] of tensors) checkTensor('encodeSafetensors', t, `tensor '${String(name)}'`);
   checkOptions('encodeSafetensors', options, ['dtype', 'dtypes']);
   const dtypeOf = (name: string): SafetensorsDtype => {
     const dtype = options.dtypes?.[name] ?? options.dtype ?? 'F32';
@@ -180,10 +188,10 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record
  * gaps, overlaps or trailing bytes) and the CRC-32 when the file records one.
  * Errors start with `errorPrefix` (callers pass their own name, e.g.
  * 'loadCheckpoint'). Each tensor's data is a fresh copy; `bytes` may be any
- * view (a Node Buffer too).
+ * typed array (a Node Buffer too) or an ArrayBuffer.
  */
-export function decodeSafetensors(bytes: Uint8Array, errorPrefix = 'decodeSafetensors'): DecodedSafetensors {
-  const { tensors: raw, metadata } = readSafetensors(bytes, errorPrefix);
+export function decodeSafetensors(input: ArrayBufferView | ArrayBufferLike, errorPrefix = 'decodeSafetensors'): DecodedSafetensors {
+  const { tensors: raw, metadata } = readSafetensors(input, errorPrefix);
   const tensors = new Map<string, DecodedTensor>();
   for (const [name, entry] of raw) tensors.set(name, { shape: entry.shape, dtype: entry.dtype, data: rawToFloat32(entry, name, errorPrefix) });
   return { tensors, metadata };
@@ -202,7 +210,8 @@ export function rawToFloat32(entry: RawSafetensor, name: string, errorPrefix = '
  * as bytes (views into `bytes`), for callers that convert entries one by one
  * (PyTorch's int64 `num_batches_tracked` needs no float32).
  */
-export function readSafetensors(bytes: Uint8Array, errorPrefix = 'decodeSafetensors'): { tensors: Map<string, RawSafetensor>; metadata: Record<string, string> } {
+export function readSafetensors(input: ArrayBufferView | ArrayBufferLike, errorPrefix = 'decodeSafetensors'): { tensors: Map<string, RawSafetensor>; metadata: Record<string, string> } {
+  const bytes = asBytes(errorPrefix, input);
   const fail: (message: string) => never = (message) => {
     throw new Error(`${errorPrefix}: ${message}`);
   };

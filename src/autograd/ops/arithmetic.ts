@@ -5,6 +5,7 @@
 import { broadcastShapes, type Shape } from '../../tensor/shape.js';
 import { scalar } from '../../tensor/create.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { describeValue, withSizeCheck } from '../../tensor/check.js';
 import { broadcastBinary, map, zipWith } from '../../tensor/kernels/elementwise.js';
 import { record } from '../graph.js';
 import { sumToShape } from '../sum-to-shape.js';
@@ -16,7 +17,7 @@ export type TensorLike = Tensor | number;
 export function asTensor(op: string, v: TensorLike): Tensor {
   if (v instanceof Tensor) return v;
   if (typeof v === 'number') return scalar(v);
-  throw new Error(`${op}: expected a Tensor or a number, got ${typeof v}`);
+  throw new Error(`${op}: expected a Tensor or a number, got ${typeof v}${Array.isArray(v) ? ` ${describeValue(v)} (use tensor(values) to make a Tensor)` : ''}`);
 }
 
 /** The output shape and the two operands' values broadcast to it, lazily. */
@@ -28,7 +29,7 @@ function binary(
   const ta = asTensor(op, a);
   const tb = asTensor(op, b);
   const shape = broadcastShapes(op, ta.shape, tb.shape);
-  const y = broadcastBinary(ta.data, ta.shape, tb.data, tb.shape, shape, f);
+  const y = withSizeCheck(op, shape, () => broadcastBinary(ta.data, ta.shape, tb.data, tb.shape, shape, f));
   return record(op, y, shape, [ta, tb], (gy) => {
     const [ga, gb] = grads({ a: ta, b: tb, y, gy, shape });
     return [

@@ -10,11 +10,14 @@
 import { checkBoolean, checkOptions } from '../../tensor/options.js';
 import { formatShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { checkTensor } from '../../tensor/check.js';
 import * as bn from '../../tensor/kernels/batch-norm.js';
 import { reluGrad } from '../../tensor/kernels/elementwise.js';
 import { isGradEnabled, record } from '../graph.js';
 
 function checkChannels(op: string, x: Tensor, named: Record<string, Tensor | null>): number {
+  checkTensor(op, x);
+  for (const name in named) if (named[name] !== null) checkTensor(op, named[name], `${name} (a Tensor or null)`);
   if (x.rank < 1) throw new Error(`${op}: input must have a channel axis, got ${formatShape(x.shape)}`);
   const channels = x.shape[x.rank - 1]!;
   for (const name in named) {

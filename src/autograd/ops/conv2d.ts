@@ -13,6 +13,7 @@ import {
 import { checkOptions } from '../../tensor/options.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { record } from '../graph.js';
+import { checkChannelsLast } from './conv2d-layout.js';
 
 /** Options of the `conv2d` op (exported from the package as `Conv2dOpOptions`). */
 export interface Conv2dOptions {
@@ -39,6 +40,7 @@ export function conv2d(x: Tensor, kernel: Tensor, opts: Conv2dOptions = {}): Ten
     throw new Error(`conv2d: expected an input Tensor and a kernel Tensor, got ${typeName(x)} and ${typeName(kernel)}`);
   }
   checkOptions('conv2d', opts, ['strides', 'padding']);
+  checkChannelsLast('conv2d', x, kernel);
   const g = conv2dGeometry(x.shape, kernel.shape, opts?.strides ?? 1, opts?.padding ?? 'valid');
   const y = conv2dForward(x.data, kernel.data, g);
   return record('conv2d', y, [g.n, g.oh, g.ow, g.cout], [x, kernel], (gy) => [

@@ -13,6 +13,7 @@
 import { gemm } from '../../tensor/kernels/gemm.js';
 import { formatShape, sizeOf, type Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { allocate } from '../../tensor/check.js';
 import { record } from '../graph.js';
 
 /**
@@ -43,7 +44,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // [...batch, m, k] -> [batch*m, k], and do a single product.
   if (bBatch.length === 0) {
     const rows = sizeOf(aBatch) * m;
-    const y = new Float32Array(rows * n);
+    const y = allocate('matmul', outShape);
     gemm(a.data, b.data, y, rows, k, n);
     return record('matmul', y, outShape, [a, b], (gy) => {
       let ga: Float32Array | null = null;
@@ -58,7 +59,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const aIndex = batchIndex(batch, aBatch);
   const bIndex = batchIndex(batch, bBatch);
   const sa = m * k, sb = k * n, sy = m * n;
-  const y = new Float32Array(count * sy);
+  const y = allocate('matmul', outShape);
   for (let t = 0; t < count; t++) {
     gemm(slice(a.data, aIndex[t]!, sa), slice(b.data, bIndex[t]!, sb), slice(y, t, sy), m, k, n);
   }

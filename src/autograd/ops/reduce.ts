@@ -9,6 +9,7 @@ import { checkBoolean, checkOptions } from '../../tensor/options.js';
 import { Tensor } from '../../tensor/tensor.js';
 import * as k from '../../tensor/kernels/reduce.js';
 import { record } from '../graph.js';
+import { describeValue } from '../../tensor/check.js';
 
 /** Options of the reductions. */
 export interface ReduceOptions {
@@ -27,6 +28,10 @@ function check(op: string, x: Tensor, opts: ReduceOptions | undefined): void {
   if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${typeof x}`);
   checkOptions(op, opts, ['keepDims']);
   if (opts?.keepDims !== undefined) checkBoolean(op, 'keepDims', opts.keepDims);
+}
+
+function checkAxis(op: string, axis: unknown): void {
+  if (typeof axis !== 'number') throw new Error(`${op}: axis must be a number (one axis), got ${describeValue(axis)}`);
 }
 
 /**
@@ -78,6 +83,7 @@ export function min(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 /** Index of the largest value along `axis` (default the last), as float values; not differentiable. */
 export function argmax(x: Tensor, axis = -1): Tensor {
   check('argmax', x, undefined);
+  checkAxis('argmax', axis);
   const [a] = normalizeAxes('argmax', axis, x.rank);
   if (x.shape[a!] === 0) throw new Error(`argmax: axis ${a} of ${formatShape(x.shape)} is empty`);
   return new Tensor(k.argmax(x.data, x.shape, a!), x.shape.filter((_, i) => i !== a));

@@ -5,19 +5,21 @@
  */
 import { checkShape, formatShape, normalizeAxes, sameShape, sizeOf, type Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { checkTensor, checkTensorList, describeValue } from '../../tensor/check.js';
 import * as mv from '../../tensor/kernels/movement.js';
 import { record } from '../graph.js';
 
 /** Same values, new shape; one dimension may be -1 (inferred). Shares storage. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
+  checkTensor('reshape', x);
   const inferred = inferShape('reshape', x, shape);
   return record('reshape', x.data, inferred, [x], (gy) => [gy]);
 }
 
 function inferShape(op: string, x: Tensor, shape: Shape): number[] {
+  checkShape(op, Array.isArray(shape) ? shape.map((d) => (d === -1 ? 0 : d)) : shape);
   const holes = shape.filter((d) => d === -1).length;
   if (holes > 1) throw new Error(`${op}: ${formatShape(shape)} has more than one -1`);
-  checkShape(op, shape.map((d) => (d === -1 ? 0 : d)));
   const known = sizeOf(shape.filter((d) => d !== -1));
   const out = [...shape];
   if (holes === 1) {
@@ -33,6 +35,7 @@ function inferShape(op: string, x: Tensor, shape: Shape): number[] {
 
 /** [N, ...] -> [N, product of the rest]. */
 export function flatten(x: Tensor): Tensor {
+  checkTensor('flatten', x);
   if (x.rank < 1) throw new Error(`flatten: needs at least one axis, got ${formatShape(x.shape)}`);
   return reshape(x, [x.shape[0]!, sizeOf(x.shape.slice(1))]);
 }
@@ -42,6 +45,8 @@ export function flatten(x: Tensor): Tensor {
  * the inverse permutation to gy.
  */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  checkTensor('permute', x);
+  if (!Array.isArray(perm) || !perm.every((p) => Number.isInteger(p))) throw new Error(`permute: perm must be an array of axes (integers), got ${describeValue(perm)}`);
   const rank = x.rank;
   const norm = perm.map((p) => (p < 0 ? p + rank : p));
   if (norm.length !== rank || !sameShape([...norm].sort((a, b) => a - b), Array.from({ length: rank }, (_, i) => i))) {
@@ -55,11 +60,15 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 
 /** Reverses the axes (a matrix transpose for rank 2), or applies `perm`. */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  checkTensor('transpose', x);
+  if (perm !== undefined && !Array.isArray(perm)) throw new Error(`transpose: perm must be an array of axes or undefined, got ${describeValue(perm)}`);
   return permute(x, perm ?? Array.from({ length: x.rank }, (_, i) => x.rank - 1 - i));
 }
 
 /** Rows [start, end) of axis 0, a zero-copy view (a mini-batch of a dataset). */
 export function sliceRows(x: Tensor, start: number, end: number): Tensor {
+  checkTensor('sliceRows', x);
+  if (typeof start !== 'number' || typeof end !== 'number') throw new Error(`sliceRows: start and end must be integers, got ${describeValue(start)} and ${describeValue(end)}`);
   const n = x.shape[0];
   if (n === undefined) throw new Error(`sliceRows: cannot slice a scalar`);
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
@@ -76,6 +85,8 @@ export function sliceRows(x: Tensor, start: number, end: number): Tensor {
 
 /** Joins tensors along `axis`; all other dimensions must agree. */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  checkTensorList('concat', xs);
+  if (typeof axis !== 'number') throw new Error(`concat: axis must be a number, got ${describeValue(axis)}`);
   if (xs.length === 0) throw new Error('concat: needs at least one tensor');
   const rank = xs[0]!.rank;
   const [a] = normalizeAxes('concat', axis, rank);

@@ -27,6 +27,7 @@
 
 import { backend } from './backend.js';
 import { gemmWasm } from './wasm/gemm-wasm.js';
+import { sharesMemory } from '../check.js';
 
 /** How `gemm` reads its operands and writes C. */
 export interface GemmOptions {
@@ -95,6 +96,8 @@ export function gemmJs(
 ): void {
   const { transA = false, transB = false, accumulate = false } = opts;
   checkGemmArgs('gemmJs', a, b, c, m, k, n);
+  // C is cleared, then written block by block while A and B are still read: it must not share their memory.
+  if (sharesMemory(c, a) || sharesMemory(c, b)) throw new Error(`gemmJs: C shares memory with ${sharesMemory(c, a) ? 'A' : 'B'}; pass a separate output array`);
   if (!accumulate) c.fill(0, 0, m * n);
   if (m === 0 || n === 0 || k === 0) return;
 
