@@ -12,9 +12,13 @@
  * `parameters()` are what an optimizer updates; `stateDict()` is everything
  * a checkpoint must carry, non-trainable state (moving statistics) included.
  */
+import { add } from '../autograd/ops/arithmetic.js';
 import { checkOptions, describe } from '../tensor/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
+import { checkPathSegment, fieldChildren, layerTree, namedTensors } from './tree.js';
+import { loadState, type LoadResult, type LoadStateOptions } from './load-state.js';
+import { recordOutputShape, summarize, type SummaryOptions } from './summary.js';
 
 /** The options every `call` takes; `isTraining` is required, with no default. */
 export interface CallOptions {
@@ -28,6 +32,12 @@ export type Regularizer = (weights: Tensor) => Tensor;
 /**
  * The base of every layer and of `Sequential`. Subclasses implement
  * `forward` (and `build`, `weights`, `buffers` when they own tensors).
+ *
+ * A layer may hold other layers in its fields (directly, in arrays, plain
+ * objects or Maps): they are its children, found automatically (see
+ * src/layers/tree.ts) by `parameters()`, `stateDict()`, `loadStateDict()`,
+ * freezing, the batch-norm tools and checkpoints. Their tensors are named
+ * by field: `block1/conv/kernel`, `blocks/0/bn/movingMean`.
  *
  * @example
  * class Scale extends Layer {
@@ -43,15 +53,19 @@ export abstract class Layer {
   /** Stable name used in `stateDict()` keys and to derive initializer seeds. */
   name: string;
   /**
-   * false freezes the layer: `parameters()` returns nothing, and a frozen
-   * BatchNorm normalizes with its moving statistics even in a training call.
+   * false freezes the layer and every layer below it (as Keras does: the
+   * flag is set on each child too): `parameters()` leaves their weights out,
+   * and a frozen BatchNorm normalizes with its moving statistics even in a
+   * training call. true unfreezes them all again.
    */
   get trainable(): boolean {
     return this.isTrainable;
   }
   set trainable(flag: boolean) {
-    this.isTrainable = flag;
-    this.syncRequiresGrad();
+    for (const { layer } of layerTree(this)) {
+      layer.isTrainable = flag;
+      layer.syncRequiresGrad();
+    }
   }
 
   /** Frozen weights stop collecting gradients (as PyTorch's requires_grad_(False)). */
@@ -71,7 +85,9 @@ export abstract class Layer {
   /** Runs the layer; builds its weights first if this is the first call. */
   call(x: Tensor, opts: CallOptions): Tensor {
     this.prepareCall(x, opts);
-    return this.forward(x, opts.isTraining);
+    const y = this.forward(x, opts.isTraining);
+    recordOutputShape(this, y);
+    return y;
   }
 
   /** What every call does before `forward`: checks the options and builds the weights on the first call. */
@@ -84,9 +100,19 @@ export abstract class Layer {
     }
   }
 
-  /** Whether the weights exist yet (they are created by the first call). */
+  /** Whether the weights exist yet (they are created by the first call), here and in every child. */
   get isBuilt(): boolean {
-    return this.built;
+    return this.built && this.childLayers().every(([, child]) => child.isBuilt);
+  }
+
+  /**
+   * The direct children and their names: by default the layers held in this
+   * layer's own enumerable fields, directly or in arrays, plain objects and
+   * Maps (`conv`, `blocks/0`, `heads/digit`). Override to name them otherwise
+   * (Sequential uses each child's `name`).
+   */
+  childLayers(): [string, Layer][] {
+    return fieldChildren(this, (v): v is Layer => v instanceof Layer, this.name);
   }
 
   /** Creates the weights for an input of this shape. */
@@ -95,30 +121,102 @@ export abstract class Layer {
   /** The layer's computation; `call` has already checked the options and built the weights. */
   protected abstract forward(x: Tensor, isTraining: boolean): Tensor;
 
-  /** Trainable weights by name (kernel, bias, gamma, beta), frozen or not. */
+  /**
+   * This layer's own trainable weights by name (kernel, bias, gamma, beta),
+   * frozen or not; not its children's (see `namedWeights` for the whole tree).
+   */
   weights(): Map<string, Tensor> {
     return new Map();
   }
 
-  /** Non-trainable state by name (BN's moving statistics). */
+  /** This layer's own non-trainable state by name (BN's moving statistics); see `namedBuffers` for the whole tree. */
   buffers(): Map<string, Tensor> {
     return new Map();
   }
 
-  /** The tensors an optimizer should update: the weights, or none when frozen. */
+  /**
+   * The tensors an optimizer should update: the weights of this layer and
+   * every child, except those of frozen layers (or below a frozen one).
+   * A tensor shared by two layers is listed once.
+   */
   parameters(): Tensor[] {
-    return this.trainable ? [...this.weights().values()] : [];
+    const out = new Set<Tensor>();
+    for (const node of layerTree(this)) if (node.trainable) for (const w of node.layer.weights().values()) out.add(w);
+    return [...out];
   }
 
-  /** Everything needed to reproduce the layer: weights and buffers, by name. */
+  /** Every weight in the tree, frozen or not, by hierarchical name (`block1/conv/kernel`). */
+  namedWeights(): Map<string, Tensor> {
+    return namedTensors(this, 'namedWeights', (l) => l.weights());
+  }
+
+  /** Every buffer in the tree (BN's moving statistics), by hierarchical name (`block1/bn/movingMean`). */
+  namedBuffers(): Map<string, Tensor> {
+    return namedTensors(this, 'namedBuffers', (l) => l.buffers());
+  }
+
+  /**
+   * Everything needed to reproduce the model: the weights and buffers of this
+   * layer and every child, by hierarchical name. Two tensors with one name are
+   * an error naming both layers.
+   */
   stateDict(): Map<string, Tensor> {
-    return new Map([...this.weights(), ...this.buffers()]);
+    return namedTensors(this, 'stateDict', (l) => new Map([...l.weights(), ...l.buffers()]));
   }
 
-  /** Sum of this layer's weight penalties, or null if it has none. */
-  regularizationLoss(): Tensor | null {
-    return null;
+  /**
+   * Copies saved values into this model's tensors, in place, all or nothing.
+   * With `strict` (the default) every name must match both ways; without it,
+   * missing and unexpected names are only reported. A shape mismatch is
+   * always an error. On any error the model is left unchanged.
+   *
+   * @example
+   * const { missing, unexpected } = model.loadStateDict(other.stateDict());
+   */
+  loadStateDict(entries: Map<string, Tensor> | Iterable<readonly [string, Tensor]>, opts: LoadStateOptions = {}): LoadResult {
+    return loadState(this, entries, opts);
   }
+
+  /**
+   * Number of scalars in the model's state: every weight (frozen or not) and
+   * every buffer (BN's moving statistics), each tensor counted once.
+   */
+  countParams(): number {
+    let n = 0;
+    for (const t of this.stateDict().values()) n += t.size;
+    return n;
+  }
+
+  /**
+   * A Keras-like table of the model: each layer's path (indented by depth),
+   * kind, output shape from its last call, and parameter count; then the
+   * total, trainable and non-trainable counts (buffers and frozen weights are
+   * non-trainable). An unbuilt model needs `inputShape` (without the batch
+   * axis): the model is then called once on zeros with a batch of 1, under
+   * noGrad and in inference mode.
+   *
+   * @example
+   * console.log(model.summary({ inputShape: [28, 28, 1] }));
+   */
+  summary(opts: SummaryOptions = {}): string {
+    return summarize(this, opts);
+  }
+
+  /** Sum of the weight penalties of this layer's children (a layer with its own penalty overrides this), or null if none has one. */
+  regularizationLoss(): Tensor | null {
+    let total: Tensor | null = null;
+    for (const [, child] of uniqueChildren(this)) {
+      const term = child.regularizationLoss();
+      if (term !== null) total = total === null ? term : add(total, term);
+    }
+    return total;
+  }
+}
+
+/** The direct children, each layer once. */
+function uniqueChildren(layer: Layer): [string, Layer][] {
+  const seen = new Set<Layer>();
+  return layer.childLayers().filter(([, child]) => (seen.has(child) ? false : (seen.add(child), true)));
 }
 
 /**
@@ -132,6 +230,7 @@ export function checkLayerOptions(owner: string, opts: unknown, valid: readonly 
   if (name !== undefined && (typeof name !== 'string' || name === '')) {
     throw new Error(`${owner}: name must be a non-empty string, got ${describe(name)}`);
   }
+  if (name !== undefined) checkPathSegment(owner, name, 'name');
   return name as string | undefined;
 }
 
