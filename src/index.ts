@@ -41,7 +41,7 @@ export { type Dataset } from './train/batches.js';
 export { leafLayers, batchNormLayers, namedLayers, type NamedLayer } from './layers/walk.js';
 export { type LoadStateOptions, type LoadResult } from './layers/load-state.js';
 export { type SummaryOptions } from './layers/summary.js';
-export { foldBatchNorm } from './layers/fold-batch-norm.js';
+export { foldBatchNorm, type DeclaresBatchNormPairs } from './layers/fold-batch-norm.js';
 export { recomputeBatchNormStatistics, type RecomputeSummary } from './train/recompute-statistics.js';
 export { batchNormReport, formatBatchNormReport, type BatchNormReportOptions, type BatchNormLayerReport } from './train/batch-norm-report.js';
 export { gemm, gemmJs, setGemmBackend, gemmBackend, type GemmOptions, type GemmBackend } from './tensor/kernels/gemm.js';

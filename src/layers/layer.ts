@@ -94,6 +94,9 @@ export abstract class Layer {
   protected prepareCall(x: Tensor, opts: CallOptions): void {
     checkCallOptions(this.name, opts);
     if (!this.built) {
+      // Children still named by their kind get a distinct name from their field
+      // ('block1.conv1'): names seed the initializers, so two convs never start equal.
+      for (const [path, child] of this.childLayers()) if (!child.isBuilt && child.name === child.kind) child.name = `${this.name}.${path.replaceAll('/', '.')}`;
       this.build(x.shape);
       this.built = true;
       this.syncRequiresGrad();

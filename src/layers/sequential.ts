@@ -81,7 +81,10 @@ export class Sequential extends Layer {
 
   /** The layers in order, each named by its `name` (conv1, bn1, ...), not by position. */
   override childLayers(): [string, Layer][] {
-    return this.layers.map((l) => [l.name, l]);
+    return this.layers.map((l) => {
+      checkPathSegment(this.name, l.name, 'layer name'); // a name may have been changed since construction
+      return [l.name, l];
+    });
   }
 }
 
