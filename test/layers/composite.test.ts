@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, BatchNorm, Conv2d, Dense, Flatten, Layer, ReLU, Sequential, Tensor, add, backward, batchNormLayers, foldBatchNorm,
+  Adam, BatchNorm, batchNormReport, fit, Conv2d, Dense, Flatten, Layer, ReLU, Sequential, Tensor, add, backward, batchNormLayers, foldBatchNorm,
   fromBytes, leafLayers, namedLayers, randomNormal, recomputeBatchNormStatistics, relu, softmaxCrossEntropyWithLogits, toBytes,
 } from '../../src/index.js';
 import { expectClose } from '../helpers.js';
@@ -189,6 +189,25 @@ describe('a residual block as a Layer subclass', () => {
     expect(bits(block.call(h, { isTraining: true }))).toEqual(bits(block.call(h, { isTraining: false })));
     block.trainable = true;
     expect(model.parameters().length).toBe(before);
+  });
+
+  it('trains with fit, and resumes from a checkpoint with Adam state exactly', () => {
+    const a = twins().model;
+    const b = twins().model; // same initial values (same names, same seeds)
+    const optA = new Adam({ learningRate: 0.01 });
+    fit(a, { x, y: labels }, { optimizer: optA, loss: softmaxCrossEntropyWithLogits, batchSize: 6, steps: 2, shuffle: false });
+    const optB = new Adam({ learningRate: 0.01 });
+    fromBytes(b, toBytes(a, { optimizer: optA }), { optimizer: optB });
+    fit(a, { x, y: labels }, { optimizer: optA, loss: softmaxCrossEntropyWithLogits, batchSize: 6, steps: 2, shuffle: false });
+    fit(b, { x, y: labels }, { optimizer: optB, loss: softmaxCrossEntropyWithLogits, batchSize: 6, steps: 2, shuffle: false });
+    const sb = b.stateDict();
+    for (const [name, t] of a.stateDict()) expect(bits(sb.get(name)!), name).toEqual(bits(t));
+    expect(bits(a.stateDict().get('block1/conv1/kernel')!)).not.toEqual(bits(twins().model.stateDict().get('block1/conv1/kernel')!));
+  });
+
+  it('is reported on by batchNormReport', () => {
+    const { model } = twins();
+    expect(batchNormReport(model, x).map((r) => r.name)).toEqual(['bn1', 'block1/bn1', 'block1/bn2']);
   });
 
   it('recomputes the statistics of the BatchNorms inside it', () => {
