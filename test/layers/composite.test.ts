@@ -153,6 +153,31 @@ describe('a residual block as a Layer subclass', () => {
     expect(bits(model.call(x, { isTraining: false }))).toEqual(bits(want));
   });
 
+  it('folds Sequentials held in an array of a composite without any declaration, and a shared one once', () => {
+    const shared = new Sequential([new Conv2d(3, 1, { useBias: false }), new BatchNorm()]);
+    class Stack extends Layer {
+      readonly kind = 'stack';
+      blocks = [new Sequential([new Conv2d(3, 3, { padding: 'same', useBias: false }), new BatchNorm(), new ReLU()]), shared];
+      again = { last: shared };
+      constructor() {
+        super('stack');
+      }
+      protected forward(x: Tensor, isTraining: boolean): Tensor {
+        const o = { isTraining };
+        return this.again.last.call(this.blocks[1]!.call(this.blocks[0]!.call(x, o), o), o);
+      }
+    }
+    const model = new Stack();
+    model.call(x, { isTraining: true });
+    model.call(x, { isTraining: true });
+    const folded = foldBatchNorm(model);
+    expect([...folded.stateDict().keys()]).toEqual(['blocks/0/conv1/kernel', 'blocks/0/conv1/bias', 'blocks/1/conv1/kernel', 'blocks/1/conv1/bias']);
+    expect(folded.again.last).toBe(folded.blocks[1]); // still one layer, applied twice
+    expect(folded.blocks[0]).not.toBe(model.blocks[0]);
+    expectClose(folded.call(x, { isTraining: false }).data, model.call(x, { isTraining: false }).data, { atol: 1e-5, rtol: 1e-4 });
+    expect(() => folded.call(x, { isTraining: true })).toThrow(/inference-only/);
+  });
+
   it('refuses to fold a block that does not declare its pairs, naming the BatchNorm', () => {
     class Undeclared extends ResidualBlock {
       override batchNormPairs(): [string, string][] {
