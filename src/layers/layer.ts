@@ -70,7 +70,7 @@ export abstract class Layer {
 
   /** Frozen weights stop collecting gradients (as PyTorch's requires_grad_(False)). */
   protected syncRequiresGrad(): void {
-    for (const w of this.weights().values()) w.requiresGrad = this.isTrainable;
+    for (const w of ownWeights(this).values()) w.requiresGrad = this.isTrainable;
   }
   private isTrainable = true;
   protected built = false;
@@ -125,16 +125,19 @@ export abstract class Layer {
   protected abstract forward(x: Tensor, isTraining: boolean): Tensor;
 
   /**
-   * This layer's own trainable weights by name (kernel, bias, gamma, beta),
-   * frozen or not; not its children's (see `namedWeights` for the whole tree).
+   * Trainable weights by name (kernel, bias, gamma, beta), frozen or not. A
+   * leaf layer overrides this to declare its own; the default returns every
+   * weight of the tree under hierarchical names (`block1/conv/kernel`), as
+   * `namedWeights()` does. A layer with children that overrides it declares
+   * only its own weights there; its children's are still found by the walks.
    */
   weights(): Map<string, Tensor> {
-    return new Map();
+    return this.namedWeights();
   }
 
-  /** This layer's own non-trainable state by name (BN's moving statistics); see `namedBuffers` for the whole tree. */
+  /** Non-trainable state by name (BN's moving statistics): declared by a leaf, the whole tree's by default (see `weights`). */
   buffers(): Map<string, Tensor> {
-    return new Map();
+    return this.namedBuffers();
   }
 
   /**
@@ -144,18 +147,18 @@ export abstract class Layer {
    */
   parameters(): Tensor[] {
     const out = new Set<Tensor>();
-    for (const node of layerTree(this)) if (node.trainable) for (const w of node.layer.weights().values()) out.add(w);
+    for (const node of layerTree(this)) if (node.trainable) for (const w of ownWeights(node.layer).values()) out.add(w);
     return [...out];
   }
 
   /** Every weight in the tree, frozen or not, by hierarchical name (`block1/conv/kernel`). */
   namedWeights(): Map<string, Tensor> {
-    return namedTensors(this, 'namedWeights', (l) => l.weights());
+    return namedTensors(this, 'weights', ownWeights);
   }
 
   /** Every buffer in the tree (BN's moving statistics), by hierarchical name (`block1/bn/movingMean`). */
   namedBuffers(): Map<string, Tensor> {
-    return namedTensors(this, 'namedBuffers', (l) => l.buffers());
+    return namedTensors(this, 'buffers', ownBuffers);
   }
 
   /**
@@ -164,7 +167,7 @@ export abstract class Layer {
    * an error naming both layers.
    */
   stateDict(): Map<string, Tensor> {
-    return namedTensors(this, 'stateDict', (l) => new Map([...l.weights(), ...l.buffers()]));
+    return namedTensors(this, 'stateDict', (l) => new Map([...ownWeights(l), ...ownBuffers(l)]));
   }
 
   /**
@@ -214,6 +217,16 @@ export abstract class Layer {
     }
     return total;
   }
+}
+
+/** The weights a layer declares itself (none unless it overrides `weights`). */
+export function ownWeights(layer: Layer): Map<string, Tensor> {
+  return layer.weights === Layer.prototype.weights ? new Map() : layer.weights();
+}
+
+/** The buffers a layer declares itself (none unless it overrides `buffers`). */
+export function ownBuffers(layer: Layer): Map<string, Tensor> {
+  return layer.buffers === Layer.prototype.buffers ? new Map() : layer.buffers();
 }
 
 /** The direct children, each layer once. */

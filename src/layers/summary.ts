@@ -16,7 +16,7 @@ import { zeros } from '../tensor/create.js';
 import { checkOptions } from '../tensor/options.js';
 import type { Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Layer } from './layer.js';
+import { ownBuffers, ownWeights, type Layer } from './layer.js';
 import { layerTree } from './tree.js';
 
 /** Options of `summary()`. */
@@ -54,7 +54,7 @@ export function summarize(model: Layer, opts: SummaryOptions): string {
   // Trainable = a weight of a layer that is trainable all the way up; the rest (buffers, frozen weights) is not.
   const trainable = new Set(model.parameters());
   const owner = new Map<Tensor, Layer>();
-  for (const { layer } of nodes) for (const t of [...layer.weights().values(), ...layer.buffers().values()]) if (!owner.has(t)) owner.set(t, layer);
+  for (const { layer } of nodes) for (const t of [...ownWeights(layer).values(), ...ownBuffers(layer).values()]) if (!owner.has(t)) owner.set(t, layer);
   const under = (i: number): number => {
     let n = 0;
     const depth = nodes[i]!.depth;

@@ -23,8 +23,8 @@ export interface TrainableModel extends Model {
   readonly isBuilt?: boolean;
   /** The tensors the optimizer updates. */
   parameters(): Tensor[];
-  /** Non-trainable state of the whole model (BN's moving statistics), restored if a step turns out non-finite. */
-  namedBuffers(): Map<string, Tensor>;
+  /** Non-trainable state (BN's moving statistics), restored if a step turns out non-finite. */
+  buffers(): Map<string, Tensor>;
   /** The weight penalties to add to the loss, or null. */
   regularizationLoss(): Tensor | null;
 }
@@ -201,7 +201,7 @@ function trainStep(
   const start = performance.now();
   // The forward pass updates BN's moving statistics; keep a copy to restore
   // if this step fails (an error, or a non-finite loss or gradient).
-  const buffers = [...model.namedBuffers().values()];
+  const buffers = [...model.buffers().values()];
   const saved = buffers.map((b) => Float32Array.from(b.data));
   const restore = (): void => buffers.forEach((b, i) => b.data.set(saved[i]!));
   const params = model.parameters();

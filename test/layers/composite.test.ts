@@ -106,6 +106,11 @@ describe('a residual block as a Layer subclass', () => {
     ]);
     expect(model.parameters().length).toBe(1 + 2 + 1 + 2 + 1 + 2 + 2); // conv1, bn1, block (4 + 2 + ... ), dense
     expect(batchNormLayers(model).map((l) => l.name)).toEqual(['bn1', 'block1/bn1', 'block1/bn2']);
+    // weights() and buffers() of a composite are the whole tree (what fit's non-finite guard and weight decay read).
+    const block = model.layers[3] as ResidualBlock;
+    expect([...block.weights().keys()]).toEqual(['conv1/kernel', 'bn1/gamma', 'bn1/beta', 'conv2/kernel', 'bn2/gamma', 'bn2/beta']);
+    expect([...model.buffers().keys()]).toEqual(['bn1/movingMean', 'bn1/movingVariance', 'block1/bn1/movingMean', 'block1/bn1/movingVariance', 'block1/bn2/movingMean', 'block1/bn2/movingVariance']);
+    expect(model.namedWeights()).toEqual(model.weights());
     expect(namedLayers(model).map((l) => l.name)).toEqual(['conv1', 'bn1', 'relu1', 'block1', 'block1/conv1', 'block1/bn1', 'block1/conv2', 'block1/bn2', 'flatten1', 'dense1']);
   });
 
