@@ -52,8 +52,10 @@ export { evaluate, predict, type EvaluateOptions, type Model } from './train/eva
 export { accuracy, type Metric, type MetricSpec } from './train/metrics.js';
 export { binaryAccuracy, topKAccuracy, confusionMatrix, type BinaryAccuracyOptions } from './train/classification-metrics.js';
 export { type Dataset } from './train/batches.js';
-export { leafLayers, batchNormLayers, type NamedLayer } from './layers/walk.js';
-export { foldBatchNorm } from './layers/fold-batch-norm.js';
+export { leafLayers, batchNormLayers, namedLayers, type NamedLayer } from './layers/walk.js';
+export { type LoadStateOptions, type LoadResult } from './layers/load-state.js';
+export { type SummaryOptions } from './layers/summary.js';
+export { foldBatchNorm, type DeclaresBatchNormPairs } from './layers/fold-batch-norm.js';
 export { recomputeBatchNormStatistics, type RecomputeSummary } from './train/recompute-statistics.js';
 export { batchNormReport, formatBatchNormReport, type BatchNormReportOptions, type BatchNormLayerReport } from './train/batch-norm-report.js';
 export { gemm, gemmJs, type GemmOptions } from './tensor/kernels/gemm.js';

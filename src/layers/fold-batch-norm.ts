@@ -18,6 +18,7 @@ import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
 import { Sequential } from './sequential.js';
 import { leafLayers } from './walk.js';
+import { joinPath } from './tree.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -39,6 +40,7 @@ class FoldedSequential extends Sequential {
  */
 function copyLayer<L extends Layer>(layer: L): L {
   const copy = Object.assign(Object.create(Object.getPrototypeOf(layer) as object) as L, layer);
+  // (the layer is a leaf here: composites are copied by foldComposite)
   const fields = copy as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(fields)) {
     if (value instanceof Tensor) fields[key] = new Tensor(Float32Array.from(value.data), value.shape);
@@ -72,35 +74,137 @@ function fold(layer: Dense | Conv2d, bn: BatchNorm, path: string): Dense | Conv2
   return copy;
 }
 
-function foldSequential(model: Sequential, prefix: string): FoldedSequential {
+/** Stands where a folded BatchNorm was: passes its input through (the BN now lives in the layer before it). */
+class FoldedAway extends Layer {
+  readonly kind = 'folded';
+  constructor(name: string) {
+    super(name);
+    this.built = true;
+  }
+  protected forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/**
+ * A composite layer that tells foldBatchNorm which of its children run back
+ * to back in its `forward`: for each pair [layer, bn] (child names as in
+ * `childLayers()`, e.g. ['conv1', 'bn1']), the Dense or Conv2d `layer`'s
+ * output is read by the BatchNorm `bn` and by nothing else.
+ */
+export interface DeclaresBatchNormPairs {
+  batchNormPairs(): [string, string][];
+}
+
+function declaresPairs(layer: Layer): layer is Layer & DeclaresBatchNormPairs {
+  return typeof (layer as Partial<DeclaresBatchNormPairs>).batchNormPairs === 'function';
+}
+
+type Memo = Map<Layer, Layer>;
+
+/** A folded copy of any layer: a Sequential, a composite, or a leaf. A layer held twice is copied once. */
+function copyTree(layer: Layer, path: string, memo: Memo): Layer {
+  const done = memo.get(layer);
+  if (done !== undefined) return done;
+  let out: Layer;
+  if (layer instanceof Sequential) out = foldSequential(layer, path, memo);
+  else if (layer.childLayers().length === 0) out = copyLayer(layer);
+  else out = foldComposite(layer, path, memo);
+  memo.set(layer, out);
+  return out;
+}
+
+function foldSequential(model: Sequential, prefix: string, memo: Memo): FoldedSequential {
   const layers: Layer[] = [];
   const src = model.layers;
   for (let i = 0; i < src.length; i++) {
     const layer = src[i]!;
     const next = src[i + 1];
-    const path = (l: Layer): string => (prefix === '' ? l.name : `${prefix}/${l.name}`);
+    const path = (l: Layer): string => joinPath(prefix, l.name);
     if ((layer instanceof Dense || layer instanceof Conv2d) && next instanceof BatchNorm) {
       layers.push(fold(layer, next, path(next)));
       i++; // the BN is gone
-    } else if (layer instanceof Sequential) {
-      layers.push(foldSequential(layer, path(layer)));
     } else {
-      layers.push(copyLayer(layer));
+      layers.push(copyTree(layer, path(layer), memo));
     }
   }
-  const folded = new FoldedSequential(layers, { name: model.name });
-  folded.trainable = false; // inference-only: parameters() is empty
-  return folded;
+  return new FoldedSequential(layers, { name: model.name });
+}
+
+/**
+ * A composite with its own forward: its children are copied (and the pairs
+ * it declares folded), then put in the same fields of a copy of it. A
+ * BatchNorm held directly by it and not in a declared pair cannot be folded:
+ * what feeds it is decided by code foldBatchNorm cannot see.
+ */
+function foldComposite(layer: Layer, prefix: string, memo: Memo): Layer {
+  const children = layer.childLayers();
+  const byName = new Map(children);
+  const nameOf = new Map(children.map(([n, c]) => [c, n] as const));
+  const replaced = new Map<Layer, Layer>();
+  const where = prefix === '' ? `the model '${layer.name}'` : `'${prefix}'`;
+  const pairs = declaresPairs(layer) ? layer.batchNormPairs() : [];
+  for (const [a, b] of pairs) {
+    const first = byName.get(a);
+    const bn = byName.get(b);
+    if (!(first instanceof Dense || first instanceof Conv2d) || !(bn instanceof BatchNorm)) {
+      throw new Error(`foldBatchNorm: ${where} declares the pair ['${a}', '${b}'], but '${a}' must be a child Dense or Conv2d and '${b}' a child BatchNorm (children: ${children.map(([n]) => n).join(', ')})`);
+    }
+    replaced.set(first, fold(first, bn, joinPath(prefix, b)));
+    replaced.set(bn, new FoldedAway(bn.name));
+  }
+  for (const [name, child] of children) {
+    if (child instanceof BatchNorm && !replaced.has(child)) {
+      throw new Error(
+        `foldBatchNorm: cannot fold '${joinPath(prefix, name)}': it is called inside the forward of ${where} (a ${layer.kind}), ` +
+          'where foldBatchNorm cannot see which layer feeds it. Declare the pairs with a method ' +
+          `batchNormPairs() { return [['conv1', '${name}'], ...]; } on the class (each layer's output must be read by its BatchNorm only), ` +
+          'or hold the layer and its BatchNorm in a Sequential',
+      );
+    }
+  }
+  const mapValue = (v: unknown, seen: Map<object, unknown>): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (v instanceof Layer) return replaced.get(v) ?? copyTree(v, joinPath(prefix, nameOf.get(v) ?? v.name), memo);
+    if (v instanceof Tensor) return new Tensor(Float32Array.from(v.data), v.shape);
+    if (seen.has(v)) return seen.get(v);
+    if (Array.isArray(v)) {
+      const out: unknown[] = [];
+      seen.set(v, out);
+      for (const x of v) out.push(mapValue(x, seen));
+      return out;
+    }
+    if (v instanceof Map) {
+      const out = new Map<unknown, unknown>();
+      seen.set(v, out);
+      for (const [k, x] of v) out.set(k, mapValue(x, seen));
+      return out;
+    }
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) return v; // other objects are shared
+    const out = Object.create(proto as object | null) as Record<string, unknown>;
+    seen.set(v, out);
+    for (const [k, x] of Object.entries(v)) out[k] = mapValue(x, seen);
+    return out;
+  };
+  const copy = Object.create(Object.getPrototypeOf(layer) as object) as Layer;
+  const seen = new Map<object, unknown>();
+  for (const [key, value] of Object.entries(layer)) (copy as unknown as Record<string, unknown>)[key] = mapValue(value, seen);
+  return copy;
 }
 
 /**
  * Returns a new inference-only model in which every BatchNorm directly after
- * a Conv2d or Dense (in the same Sequential) is folded into that layer's
- * kernel and bias; other BatchNorm layers are kept (as copies). Layer names
- * are kept, so the state dict reads `conv1/kernel`, `conv1/bias` (a bias is
- * added where the layer had none) and loses `bn1/...`. The model must be
- * built; the original is not modified. Predictions match the original's
- * inference-mode predictions up to float32 rounding.
+ * a Conv2d or Dense is folded into that layer's kernel and bias: in a
+ * Sequential, when they are neighbours; in a composite layer with its own
+ * forward, for the pairs it declares with `batchNormPairs()` (see
+ * `DeclaresBatchNormPairs`; a BatchNorm there without a declared pair is an
+ * error, since foldBatchNorm cannot see the data flow of a forward). Other
+ * BatchNorm layers in a Sequential are kept (as copies). Names are kept, so
+ * the state dict reads `conv1/kernel`, `conv1/bias` (a bias is added where
+ * the layer had none) and loses `bn1/...`. The model must be built; the
+ * original is not modified. Predictions match the original's inference-mode
+ * predictions up to float32 rounding.
  *
  * @example
  * model.call(x, { isTraining: false });            // built (and trained)
@@ -108,11 +212,24 @@ function foldSequential(model: Sequential, prefix: string): FoldedSequential {
  * fast.call(x, { isTraining: false });             // same outputs, fewer ops
  * fast.call(x, { isTraining: true });              // throws: inference-only
  */
-export function foldBatchNorm(model: Sequential): Sequential {
-  if (!(model instanceof Sequential)) throw new Error('foldBatchNorm: expected a Sequential model');
+export function foldBatchNorm<M extends Layer>(model: M): M {
+  if (!(model instanceof Layer)) throw new Error('foldBatchNorm: expected a model (a Layer or Sequential)');
   const unbuilt = leafLayers(model).find((l) => !l.layer.isBuilt);
   if (unbuilt) {
     throw new Error(`foldBatchNorm: layer '${unbuilt.name}' is not built; call the model once (e.g. model.call(x, { isTraining: false })) before folding`);
   }
-  return foldSequential(model, '');
+  const folded = copyTree(model, '', new Map());
+  folded.trainable = false; // inference-only: parameters() is empty
+  if (!(folded instanceof FoldedSequential)) {
+    const run = folded.call.bind(folded);
+    Object.defineProperty(folded, 'call', {
+      enumerable: false,
+      value: (x: Tensor, opts: CallOptions): Tensor => {
+        checkCallOptions(folded.name, opts);
+        if (opts.isTraining) throw new Error(`${folded.name}: folded model is inference-only (its batch norms were folded into the layers before them); call it with isTraining: false, and train the original model instead`);
+        return run(x, opts);
+      },
+    });
+  }
+  return folded as M;
 }

@@ -9,13 +9,14 @@
  * (the same floats, one pass over memory fewer each way). The ReLU layer
  * stays in `layers`, with its name; `forward` is a plain loop over the steps.
  */
-import { add } from '../autograd/ops/arithmetic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ReLU } from './activations.js';
 import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
 import { checkLayerOptions, Layer, type CallOptions } from './layer.js';
+import { recordOutputShape } from './summary.js';
+import { checkPathSegment } from './tree.js';
 
 /** One step of the run plan: a layer, or a layer with the ReLU after it fused in. */
 type Step = (x: Tensor, opts: CallOptions) => Tensor;
@@ -52,6 +53,7 @@ export class Sequential extends Layer {
       counts.set(layer.kind, n);
       if (layer.name === layer.kind) layer.name = `${layer.kind}${n}`;
     }
+    for (const layer of this.layers) checkPathSegment(this.name, layer.name, 'layer name');
     const names = this.layers.map((l) => l.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) throw new Error(`Sequential: two layers are named '${dup}'`);
@@ -65,7 +67,7 @@ export class Sequential extends Layer {
    * already updated are put back: bad input never leaves the model half-changed.
    */
   protected forward(x: Tensor, isTraining: boolean): Tensor {
-    const buffers = isTraining ? [...this.buffers().values()] : [];
+    const buffers = isTraining ? [...this.namedBuffers().values()] : [];
     const saved = buffers.map((b) => Float32Array.from(b.data));
     try {
       let y = x;
@@ -77,46 +79,12 @@ export class Sequential extends Layer {
     }
   }
 
-  /** Built once every layer in it has been built (by a first call). */
-  override get isBuilt(): boolean {
-    return this.layers.every((l) => l.isBuilt);
-  }
-
-  override get trainable(): boolean {
-    return super.trainable;
-  }
-  /** Freezing a model freezes every layer in it (and unfreezing unfreezes them). */
-  override set trainable(flag: boolean) {
-    super.trainable = flag;
-    for (const layer of this.layers) layer.trainable = flag;
-  }
-
-  override parameters(): Tensor[] {
-    return this.layers.flatMap((l) => l.parameters());
-  }
-
-  override weights(): Map<string, Tensor> {
-    return this.prefixed((l) => l.weights());
-  }
-
-  override buffers(): Map<string, Tensor> {
-    return this.prefixed((l) => l.buffers());
-  }
-
-  override stateDict(): Map<string, Tensor> {
-    return this.prefixed((l) => l.stateDict());
-  }
-
-  /** Sum of every layer's weight penalty (0 if none has one); differentiable. */
-  override regularizationLoss(): Tensor | null {
-    const terms = this.layers.map((l) => l.regularizationLoss()).filter((t): t is Tensor => t !== null);
-    return terms.length === 0 ? null : terms.reduce((a, b) => add(a, b));
-  }
-
-  private prefixed(pick: (layer: Layer) => Map<string, Tensor>): Map<string, Tensor> {
-    const out = new Map<string, Tensor>();
-    for (const layer of this.layers) for (const [k, v] of pick(layer)) out.set(`${layer.name}/${k}`, v);
-    return out;
+  /** The layers in order, each named by its `name` (conv1, bn1, ...), not by position. */
+  override childLayers(): [string, Layer][] {
+    return this.layers.map((l) => {
+      checkPathSegment(this.name, l.name, 'layer name'); // a name may have been changed since construction
+      return [l.name, l];
+    });
   }
 }
 
@@ -131,7 +99,13 @@ function plan(layers: readonly Layer[]): Step[] {
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i]!;
     if (fusesRelu(layer) && layer.activation === 'linear' && isExactly(layers[i + 1], ReLU)) {
-      steps.push((x, opts) => layer.callWithActivation(x, opts, 'relu'));
+      const relu = layers[i + 1]!;
+      steps.push((x, opts) => {
+        const y = layer.callWithActivation(x, opts, 'relu');
+        recordOutputShape(layer, y);
+        recordOutputShape(relu, y);
+        return y;
+      });
       i++;
     } else {
       steps.push((x, opts) => layer.call(x, opts));

@@ -1,10 +1,11 @@
 /**
- * Finding layers inside a model: the leaves of nested Sequentials, named by
- * their stateDict prefixes (`conv1`, `block2/bn1`).
+ * Finding layers inside a model: every layer of the tree (see tree.ts for how
+ * children are found and named), or only the leaves, named by their
+ * stateDict prefixes (`conv1`, `block2/bn1`, `blocks/0/conv`).
  */
 import { BatchNorm } from './batch-norm.js';
 import { Layer } from './layer.js';
-import { Sequential } from './sequential.js';
+import { layerTree } from './tree.js';
 
 /**
  * A layer found inside a model, with its stateDict-style path.
@@ -18,33 +19,42 @@ export interface NamedLayer<L extends Layer = Layer> {
 }
 
 /**
- * Every leaf layer of a model, depth first, through nested Sequentials
- * (the model itself if it is not a Sequential). Names are the stateDict
- * prefixes: `bn1`, `block2/bn1`.
+ * Every layer of a model below the model itself, depth first in field order
+ * (a parent before its children), each layer once, named by its path.
+ *
+ * @example
+ * namedLayers(model).map((l) => l.name); // ['block1', 'block1/conv', 'block1/bn', ...]
+ */
+export function namedLayers(model: Layer): NamedLayer[] {
+  return layerTree(model)
+    .filter((n) => n.path !== '')
+    .map((n) => ({ name: n.path, layer: n.layer }));
+}
+
+/**
+ * Every leaf layer (one without children) of a model, depth first, through
+ * nested Sequentials and composite layers (the model itself if it has no
+ * children). Names are the stateDict prefixes: `bn1`, `block2/bn1`.
  *
  * @example
  * for (const { name, layer } of leafLayers(model)) console.log(name, layer.kind);
  */
 export function leafLayers(model: Layer): NamedLayer[] {
   if (!(model instanceof Layer)) throw new Error(`leafLayers: model must be a Layer or Sequential, got ${model === null ? 'null' : typeof model}`);
-  const out: NamedLayer[] = [];
-  const walk = (layer: Layer, prefix: string): void => {
-    if (layer instanceof Sequential) {
-      for (const child of layer.layers) walk(child, prefix === '' ? child.name : `${prefix}/${child.name}`);
-    } else {
-      out.push({ name: prefix === '' ? layer.name : prefix, layer });
-    }
-  };
-  walk(model, '');
-  return out;
+  return layerTree(model)
+    .filter((n) => n.layer.childLayers().length === 0)
+    .map((n) => ({ name: n.path === '' ? n.layer.name : n.path, layer: n.layer }));
 }
 
 /**
- * The BatchNorm layers of a model, in call order, with their paths.
+ * The BatchNorm layers of a model with their paths, depth first in field
+ * order (call order for a Sequential).
  *
  * @example
  * batchNormLayers(model).map((l) => l.name); // ['bn1', 'bn2']
  */
 export function batchNormLayers(model: Layer): NamedLayer<BatchNorm>[] {
-  return leafLayers(model).filter((l): l is NamedLayer<BatchNorm> => l.layer instanceof BatchNorm);
+  return layerTree(model)
+    .filter((n) => n.layer instanceof BatchNorm)
+    .map((n) => ({ name: n.path === '' ? n.layer.name : n.path, layer: n.layer as BatchNorm }));
 }

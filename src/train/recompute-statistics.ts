@@ -84,8 +84,8 @@ export function recomputeBatchNormStatistics(model: Layer, batches: Iterable<Ten
   const active = bns.filter((l) => l.layer.trainable);
   const frozen = bns.filter((l) => !l.layer.trainable).map((l) => l.name);
 
-  const weights = leaves.flatMap((l) => [...l.layer.weights().values()]);
-  const buffers = leaves.flatMap((l) => [...l.layer.buffers().values()]);
+  const weights = [...model.namedWeights().values()];
+  const buffers = [...model.namedBuffers().values()];
   const savedWeights = copyAll(weights);
   const savedBuffers = copyAll(buffers);
   const restore = (): void => {

@@ -135,7 +135,7 @@ describe('Dropout', () => {
     expect(() => new Dropout(NaN)).toThrow('Dropout: rate must be a number in [0, 1], got NaN');
     expect(() => new Dropout(0.5, { seed: 1.5 })).toThrow('Dropout: seed must be an integer >= 0, got 1.5');
     expect(() => new Dropout(0.5, { sed: 1 } as never)).toThrow("Dropout: unknown option 'sed' (did you mean 'seed'?)");
-    expect(() => new Dropout(0.5).call([1] as never, TRAIN)).toThrow('dropout: expected a Tensor, got object');
+    expect(() => new Dropout(0.5).call([1] as never, TRAIN)).toThrow('dropout.call: input must be a Tensor');
     expect(() => dropout(x, 1.2, new Random(1))).toThrow('dropout: rate must be a number in [0, 1], got 1.2');
   });
 });
