@@ -27,7 +27,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { GEMM_WASM_BASE64 } from './gemm-wasm-bytes.js';
 import {
-  ARG_COUNT, CONTROL_INTS, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
+  ARG_COUNT, CONTROL_INTS, DELAY_POINTS, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
 } from './worker.js';
 
 /** The module's exports (wasm/gemm.ts); pointers are byte offsets into the shared memory. */
@@ -100,6 +100,13 @@ export interface PieceJob {
   helperArgs?: [number, number][];
 }
 
+/**
+ * Test hook: milliseconds to sleep at each step of the protocol, on the
+ * helper (DELAY_POINTS) or on this thread after it wrote a job and before it
+ * publishes it (beforePublish). For tests only; 0 or absent means no sleep.
+ */
+export type TestDelays = Partial<Record<(typeof DELAY_POINTS)[number] | 'beforePublish', number>>;
+
 /** A share of work for one thread: an export of the module and its arguments. */
 export type Job = { [F in (typeof JOB_FUNCTIONS)[number]]: { fn: F; args: Parameters<GemmExports[F]> } }[(typeof JOB_FUNCTIONS)[number]];
 
@@ -132,6 +139,9 @@ export class GemmRuntime {
   threads: 1 | 2;
   /** Tests set this false to leave every piece of a runPieces job to the helper. */
   mainTakesPieces = true;
+  /** Test hook (setTestDelays): the helper's delays, and this thread's before publishing a job. */
+  private readonly delays = new Int32Array(DELAY_POINTS.length);
+  private beforePublishMs = 0;
 
   constructor(api: WasmApi, private readonly module: WasmModule) {
     this.memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
@@ -194,10 +204,20 @@ export class GemmRuntime {
     return this.helper === null ? 0 : Atomics.load(this.helper.ctl, SLOT.jobs);
   }
 
+  /** Test hook: sets the protocol delays (see TestDelays); {} turns them all off. */
+  setTestDelays(d: TestDelays): void {
+    DELAY_POINTS.forEach((p, i) => (this.delays[i] = d[p] ?? 0));
+    this.beforePublishMs = d.beforePublish ?? 0;
+    if (this.helper !== null) this.helper.ctl.set(this.delays, SLOT.delays);
+  }
+
   /** Starts the helper (if threads = 2 and it is not running); resolves to whether it is ready. */
   startHelper(): Promise<boolean> {
     if (this.threads < 2) return Promise.resolve(false);
-    if (this.helper === null) this.helper = spawn(this.module, this.memory);
+    if (this.helper === null) {
+      this.helper = spawn(this.module, this.memory);
+      this.helper.ctl.set(this.delays, SLOT.delays);
+    }
     return this.helper.ready;
   }
 
@@ -255,6 +275,7 @@ export class GemmRuntime {
       ctl[SLOT.overrides + 2 * j] = index;
       ctl[SLOT.overrides + 2 * j + 1] = value;
     });
+    if (this.beforePublishMs > 0) sleep(this.beforePublishMs);
     const seq = (h.seq = (h.seq + 1) | 0);
     const id = seq & 0x7fff;
     Atomics.store(ctl, SLOT.claim, id << 16);
@@ -299,6 +320,7 @@ export class GemmRuntime {
     h.ctl[SLOT.mode] = 0;
     h.ctl[SLOT.fn] = JOB_FUNCTIONS.indexOf(theirs.fn);
     for (let i = 0; i < ARG_COUNT; i++) h.ctl[SLOT.args + i] = theirs.args[i] ?? 0;
+    if (this.beforePublishMs > 0) sleep(this.beforePublishMs);
     const job = (h.seq = (h.seq + 1) | 0);
     Atomics.store(h.ctl, SLOT.claim, (job & 0x7fff) << 16); // the helper claims its share as piece 0
     Atomics.store(h.ctl, SLOT.seq, job);
@@ -348,6 +370,11 @@ function pollFor(ctl: Int32Array, job: number, ms: number): void {
   for (let i = 1; Atomics.load(ctl, SLOT.done) !== job; i++) {
     if ((i & 255) === 0 && performance.now() > end) return;
   }
+}
+
+/** Blocks this thread for `ms` (test delays). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function spawn(module: WasmModule, memory: WasmMemory): Helper {
