@@ -15,6 +15,26 @@
  * the main thread never waits for a helper that is slow to wake (or has no
  * core to run on), only for pieces the helper is in the middle of.
  *
+ * The protocol's invariants (worker.ts is the other side):
+ *   1. A helper runs a piece only after a successful compareExchange of the
+ *      claim word from (id << 16 | i) to i + 1, with i < pieces, where id and
+ *      pieces come from what it read of the job. This thread stores a closed
+ *      claim word (0xffff: no piece under any id) BEFORE it writes the next
+ *      job's description, and publishes the new claim word and then seq only
+ *      after it. Every control slot is written and read with Atomics (one
+ *      sequentially consistent order), so a helper that read any value of
+ *      job N+1 while it holds N's id finds the claim closed or carrying
+ *      N+1's id, and claims nothing: a claimed piece was read whole from its
+ *      own job. (Without the close, a helper that missed job N read N+1's
+ *      arguments under N's id and took the pieces N had fewer of: issue 14.)
+ *   2. This thread returns from a job only when every piece is claimed and
+ *      no helper is inside one (active = 0, raised before the helper reads
+ *      the job), so no piece of job N writes after the caller copies out.
+ *      A helper late by more than one job fails its seq check; the 15-bit
+ *      id therefore only has to tell N from N+1 and never wraps in use.
+ *   3. Pieces are cut from the shape alone; whoever runs a piece writes the
+ *      same floats, so which thread runs it changes no bit.
+ *
  * Everything is synchronous for the caller. Node lets the main thread block
  * in Atomics.wait, and the helper never touches JavaScript memory, only the
  * shared WebAssembly.Memory. The worker is unref'd: it never keeps the
@@ -260,20 +280,22 @@ export class GemmRuntime {
       return;
     }
     const ctl = h.ctl;
-    ctl[SLOT.mode] = 1;
-    ctl[SLOT.fn] = JOB_FUNCTIONS.indexOf(job.fn);
-    for (let i = 0; i < ARG_COUNT; i++) ctl[SLOT.args + i] = job.args[i] ?? 0;
-    ctl[SLOT.range] = job.range;
-    ctl[SLOT.total] = job.total;
-    ctl[SLOT.size] = job.size;
-    ctl[SLOT.out] = job.out ?? -1;
-    ctl[SLOT.outStride] = job.outStride ?? 0;
     const overrides = job.helperArgs ?? [];
     if (overrides.length > MAX_OVERRIDES) throw new Error(`runPieces: at most ${MAX_OVERRIDES} helper arguments, got ${overrides.length}`);
-    ctl[SLOT.overrideCount] = overrides.length;
+    closeClaims(h); // invariant 1: no write below can reach a helper's piece
+    const put = (slot: number, v: number): void => void Atomics.store(ctl, slot, v);
+    put(SLOT.mode, 1);
+    put(SLOT.fn, JOB_FUNCTIONS.indexOf(job.fn));
+    for (let i = 0; i < ARG_COUNT; i++) put(SLOT.args + i, job.args[i] ?? 0);
+    put(SLOT.range, job.range);
+    put(SLOT.total, job.total);
+    put(SLOT.size, job.size);
+    put(SLOT.out, job.out ?? -1);
+    put(SLOT.outStride, job.outStride ?? 0);
+    put(SLOT.overrideCount, overrides.length);
     overrides.forEach(([index, value], j) => {
-      ctl[SLOT.overrides + 2 * j] = index;
-      ctl[SLOT.overrides + 2 * j + 1] = value;
+      put(SLOT.overrides + 2 * j, index);
+      put(SLOT.overrides + 2 * j + 1, value);
     });
     if (this.beforePublishMs > 0) sleep(this.beforePublishMs);
     const seq = (h.seq = (h.seq + 1) | 0);
@@ -317,9 +339,10 @@ export class GemmRuntime {
       this.run(theirs);
       return 1;
     }
-    h.ctl[SLOT.mode] = 0;
-    h.ctl[SLOT.fn] = JOB_FUNCTIONS.indexOf(theirs.fn);
-    for (let i = 0; i < ARG_COUNT; i++) h.ctl[SLOT.args + i] = theirs.args[i] ?? 0;
+    closeClaims(h); // invariant 1
+    Atomics.store(h.ctl, SLOT.mode, 0);
+    Atomics.store(h.ctl, SLOT.fn, JOB_FUNCTIONS.indexOf(theirs.fn));
+    for (let i = 0; i < ARG_COUNT; i++) Atomics.store(h.ctl, SLOT.args + i, theirs.args[i] ?? 0);
     if (this.beforePublishMs > 0) sleep(this.beforePublishMs);
     const job = (h.seq = (h.seq + 1) | 0);
     Atomics.store(h.ctl, SLOT.claim, (job & 0x7fff) << 16); // the helper claims its share as piece 0
@@ -344,6 +367,14 @@ export class GemmRuntime {
     }
     return 2;
   }
+}
+
+/**
+ * Closes the claim counter of the last job (id << 16 | 0xffff: no piece left
+ * under any id) before the next job's description is written over it.
+ */
+function closeClaims(h: Helper): void {
+  Atomics.store(h.ctl, SLOT.claim, ((h.seq & 0x7fff) << 16) | 0xffff);
 }
 
 /** The next unclaimed piece of job `id`, or -1 when none is left. */

@@ -141,10 +141,10 @@ function claim(id, pieces) {
 // raised (the main thread waits for it to drop before it posts another job),
 // after the job counter was checked to still be this job.
 function runPieces(id) {
-  const fn = fns[ctl[slot.fn]];
-  const range = ctl[slot.range], total = ctl[slot.total], size = ctl[slot.size];
-  const out = ctl[slot.out], outStride = ctl[slot.outStride], outBase = out >= 0 ? args[out] : 0;
-  for (let j = 0; j < ctl[slot.overrideCount]; j++) args[ctl[slot.overrides + 2 * j]] = ctl[slot.overrides + 2 * j + 1];
+  const fn = fns[Atomics.load(ctl, slot.fn)];
+  const range = Atomics.load(ctl, slot.range), total = Atomics.load(ctl, slot.total), size = Atomics.load(ctl, slot.size);
+  const out = Atomics.load(ctl, slot.out), outStride = Atomics.load(ctl, slot.outStride), outBase = out >= 0 ? args[out] : 0;
+  for (let j = 0; j < Atomics.load(ctl, slot.overrideCount); j++) args[Atomics.load(ctl, slot.overrides + 2 * j)] = Atomics.load(ctl, slot.overrides + 2 * j + 1);
   try {
     for (let i; (i = claim(id, Math.ceil(total / size))) >= 0;) {
       args[range] = i * size;
@@ -172,19 +172,20 @@ while (fns !== null) {
   const job = Atomics.load(ctl, slot.seq);
   seen = job;
   pause(0);
-  if (ctl[slot.mode] === 1) {
-    // Raise active first, then read the job and check it is still current: a
-    // main thread that finished this job without us may already be posting the
-    // next one, and it posts only after active has dropped to 0.
+  if (Atomics.load(ctl, slot.mode) === 1) {
+    // Raise active first (the main thread then waits for us before it
+    // returns), then read the job. The main thread may have finished this job
+    // without us and be writing the next one: the claim word, closed before
+    // that write (pool.ts, invariant 1), then refuses every piece.
     Atomics.add(ctl, slot.active, 1);
-    for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
+    for (let i = 0; i < argCount; i++) args[i] = Atomics.load(ctl, slot.args + i);
     pause(1);
     if (Atomics.load(ctl, slot.seq) === job) runPieces(job & 0x7fff);
     Atomics.sub(ctl, slot.active, 1);
     Atomics.notify(ctl, slot.active);
     continue;
   }
-  for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
+  for (let i = 0; i < argCount; i++) args[i] = Atomics.load(ctl, slot.args + i);
   pause(1);
   // A split share is piece 0 of a one-piece job: a stale read (the main
   // thread already posting a newer job) fails to claim it.
@@ -192,7 +193,7 @@ while (fns !== null) {
   pause(2);
   let status = 0;
   try {
-    fns[ctl[slot.fn]](...args);
+    fns[Atomics.load(ctl, slot.fn)](...args);
   } catch (e) {
     status = 1;
     port.postMessage(String(e && e.stack || e));
