@@ -34,6 +34,15 @@
  *      id therefore only has to tell N from N+1 and never wraps in use.
  *   3. Pieces are cut from the shape alone; whoever runs a piece writes the
  *      same floats, so which thread runs it changes no bit.
+ *   4. No wait is unbounded. When the helper finishes no piece or share for
+ *      stallMs (or its worker has exited), this thread closes the claims,
+ *      terminates the worker, runs again every piece (or the share) it did
+ *      not run itself, after resetPiece / reset undo what the helper may
+ *      have added, warns once and goes on with one thread. Same bits by 3.
+ *      (A helper that was only starved, not dead, is terminated; V8 stops
+ *      it at its next loop check, so a last store of the same floats can
+ *      land after this thread redid the piece: stallMs is far above any
+ *      piece's run time to make this a dead-helper path only.)
  *
  * Everything is synchronous for the caller. Node lets the main thread block
  * in Atomics.wait, and the helper never touches JavaScript memory, only the
@@ -118,6 +127,12 @@ export interface PieceJob {
   outStride?: number;
   /** Arguments the helper thread replaces with its own (its scratch buffers): [index, value] pairs. */
   helperArgs?: [number, number][];
+  /**
+   * For pieces that add into their output: restores piece i's output to what
+   * it was before the piece ran, so this thread can run it again after a
+   * helper stopped inside it. Pieces that overwrite their output need none.
+   */
+  resetPiece?: (i: number) => void;
 }
 
 /**
@@ -142,7 +157,14 @@ interface Helper {
   port: MessagePort;
   seq: number;
   ready: Promise<boolean>;
+  /** Set when the worker has exited (crashed or terminated). */
+  exited: boolean;
 }
+
+/** How long this thread waits in one Atomics.wait before it checks the helper's progress. */
+const WAIT_SLICE_MS = 20;
+/** The default of GemmRuntime.stallMs. */
+export const HELPER_STALL_MS = 3000;
 
 export class GemmRuntime {
   readonly exports: GemmExports;
@@ -162,6 +184,12 @@ export class GemmRuntime {
   /** Test hook (setTestDelays): the helper's delays, and this thread's before publishing a job. */
   private readonly delays = new Int32Array(DELAY_POINTS.length);
   private beforePublishMs = 0;
+  /**
+   * Milliseconds without progress from the helper (no piece or share
+   * finished) after which this thread stops waiting for it, finishes the
+   * call itself and goes on with one thread (tests lower it).
+   */
+  stallMs = HELPER_STALL_MS;
 
   constructor(api: WasmApi, private readonly module: WasmModule) {
     this.memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
@@ -231,6 +259,11 @@ export class GemmRuntime {
     if (this.helper !== null) this.helper.ctl.set(this.delays, SLOT.delays);
   }
 
+  /** Test hook: the helper's Worker (to terminate it), or null when none is running. */
+  helperWorker(): Worker | null {
+    return this.helper?.worker ?? null;
+  }
+
   /** Starts the helper (if threads = 2 and it is not running); resolves to whether it is ready. */
   startHelper(): Promise<boolean> {
     if (this.threads < 2) return Promise.resolve(false);
@@ -274,6 +307,7 @@ export class GemmRuntime {
     const pieces = Math.ceil(job.total / job.size);
     if (pieces > 0xfff0) throw new Error(`runPieces: ${pieces} pieces, at most ${0xfff0}`);
     if (parallel && this.threads === 2 && this.helper === null) void this.startHelper();
+    if (this.helper?.exited) this.abandonHelper(job.fn);
     const h = this.helper;
     if (!parallel || pieces < 2 || this.threads < 2 || h === null || Atomics.load(h.ctl, SLOT.ready) !== 1) {
       for (let i = 0; i < pieces; i++) this.runPiece(job, i);
@@ -304,21 +338,35 @@ export class GemmRuntime {
     Atomics.store(ctl, SLOT.seq, seq);
     Atomics.notify(ctl, SLOT.seq);
     let failure: unknown = null;
+    let stalled = false;
+    const ran = new Uint8Array(pieces); // the pieces this thread ran
     try {
       if (this.mainTakesPieces) {
-        for (let i; (i = claimPiece(ctl, id, pieces)) >= 0;) this.runPiece(job, i);
+        for (let i; (i = claimPiece(ctl, id, pieces)) >= 0; ran[i] = 1) this.runPiece(job, i);
       } else {
-        for (let c; ((c = Atomics.load(ctl, SLOT.claim)) & 0xffff) < pieces;) Atomics.wait(ctl, SLOT.claim, c, 1);
+        stalled = !this.awaitHelper(ctl, SLOT.claim, (c) => (c & 0xffff) >= pieces, 1);
       }
     } catch (e) {
       failure = e;
       Atomics.store(ctl, SLOT.claim, (id << 16) | 0xffff); // no more pieces for the helper either
     }
-    // Wait only for pieces the helper is running now.
+    // Wait only for pieces the helper is running now, and not forever.
     pollWhileActive(ctl, POLL_MAIN_MS);
-    for (let a; (a = Atomics.load(ctl, SLOT.active)) !== 0;) Atomics.wait(ctl, SLOT.active, a);
+    stalled ||= !this.awaitHelper(ctl, SLOT.active, (a) => a === 0, WAIT_SLICE_MS);
+    if (stalled) {
+      // Every piece this thread did not run, run again here: a piece
+      // overwrites its output or is reset first, so the bits are the same.
+      this.abandonHelper(job.fn);
+      if (failure === null) {
+        for (let i = 0; i < pieces; i++) {
+          if (ran[i] === 1) continue;
+          job.resetPiece?.(i);
+          this.runPiece(job, i);
+        }
+      }
+    }
     if (failure !== null) throw failure;
-    if (Atomics.load(ctl, SLOT.status) !== 0) {
+    if (!stalled && Atomics.load(ctl, SLOT.status) !== 0) {
       Atomics.store(ctl, SLOT.status, 0);
       const msg = receiveMessageOnPort(h.port)?.message;
       throw new Error(`${job.fn}: the helper thread failed: ${String(msg)}`);
@@ -329,10 +377,13 @@ export class GemmRuntime {
    * Runs the job `theirs` on the helper thread while `mine()` runs here, and
    * returns when both are done. Without a ready helper (threads = 1, still
    * starting, or failed) both run here, `mine` first. Returns the number of
-   * threads that took part.
+   * threads that took part. `reset` restores what `theirs` may have partly
+   * written (nothing to do when it overwrites its output; null when it
+   * cannot be restored), for when the helper stops in the middle of it.
    */
-  split(theirs: Job, mine: () => void): 1 | 2 {
+  split(theirs: Job, mine: () => void, reset: (() => void) | null = () => {}): 1 | 2 {
     if (this.threads === 2 && this.helper === null) void this.startHelper();
+    if (this.helper?.exited) this.abandonHelper(theirs.fn);
     const h = this.helper;
     if (this.threads < 2 || h === null || Atomics.load(h.ctl, SLOT.ready) !== 1) {
       mine();
@@ -355,10 +406,18 @@ export class GemmRuntime {
       failure = e;
     }
     pollFor(h.ctl, job, POLL_MAIN_MS);
-    for (;;) {
-      const done = Atomics.load(h.ctl, SLOT.done);
-      if (done === job) break;
-      Atomics.wait(h.ctl, SLOT.done, done);
+    if (!this.awaitHelper(h.ctl, SLOT.done, (d) => d === job, WAIT_SLICE_MS)) {
+      // Take the share back. Unclaimed, nothing of it was written; claimed,
+      // the helper may have written part of it.
+      const untouched = Atomics.compareExchange(h.ctl, SLOT.claim, (job & 0x7fff) << 16, ((job & 0x7fff) << 16) | 0xffff) === (job & 0x7fff) << 16;
+      this.abandonHelper(theirs.fn);
+      if (failure !== null) throw failure;
+      if (!untouched) {
+        if (reset === null) throw new Error(`${theirs.fn}: the helper thread stopped inside its share of a product that accumulates into the workspace; the result is lost`);
+        reset();
+      }
+      this.run(theirs);
+      return 1;
     }
     if (failure !== null) throw failure;
     if (Atomics.load(h.ctl, SLOT.status) !== 0) {
@@ -367,6 +426,47 @@ export class GemmRuntime {
     }
     return 2;
   }
+
+  /**
+   * Waits until ok(ctl[slot]), in Atomics.wait slices of `slice` ms; true
+   * then, false once the helper has finished no piece or share for stallMs
+   * (it died, or has had no core to run on for that long).
+   */
+  private awaitHelper(ctl: Int32Array, slot: number, ok: (v: number) => boolean, slice: number): boolean {
+    let progress = Atomics.load(ctl, SLOT.jobs);
+    let since = performance.now();
+    for (;;) {
+      const v = Atomics.load(ctl, slot);
+      if (ok(v)) return true;
+      Atomics.wait(ctl, slot, v, Math.min(slice, this.stallMs));
+      const p = Atomics.load(ctl, SLOT.jobs);
+      const now = performance.now();
+      if (p !== progress) [progress, since] = [p, now];
+      else if (now - since >= this.stallMs) return ok(Atomics.load(ctl, slot));
+    }
+  }
+
+  /**
+   * Gives up on the helper: closes its claims, terminates it and goes on
+   * with one thread (setGemmThreads(2) starts a new helper), warning once.
+   */
+  private abandonHelper(op: string): void {
+    const h = this.helper!;
+    closeClaims(h);
+    void h.worker.terminate();
+    this.helper = null;
+    this.threads = 1;
+    process.emitWarning(
+      `${op}: the helper thread ${h.exited ? 'has exited' : `made no progress for ${this.stallMs} ms`}; ` +
+        'this thread finished the call and normgrad goes on with one thread (same results, slower)',
+      { code: 'NORMGRAD_HELPER_STOPPED' },
+    );
+  }
+}
+
+/** Blocks this thread for `ms` (test delays). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**
@@ -403,11 +503,6 @@ function pollFor(ctl: Int32Array, job: number, ms: number): void {
   }
 }
 
-/** Blocks this thread for `ms` (test delays). */
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 function spawn(module: WasmModule, memory: WasmMemory): Helper {
   const control = new SharedArrayBuffer(CONTROL_INTS * 4);
   const { port1, port2 } = new MessageChannel();
@@ -431,7 +526,9 @@ function spawn(module: WasmModule, memory: WasmMemory): Helper {
     worker.once('error', () => resolve(false));
     worker.once('exit', () => resolve(false));
   });
-  return { worker, ctl: new Int32Array(control), port: port1, seq: 0, ready };
+  const helper: Helper = { worker, ctl: new Int32Array(control), port: port1, seq: 0, ready, exited: false };
+  worker.once('exit', () => (helper.exited = true));
+  return helper;
 }
 
 let runtime: GemmRuntime | null | undefined;
