@@ -35,14 +35,16 @@
  *   3. Pieces are cut from the shape alone; whoever runs a piece writes the
  *      same floats, so which thread runs it changes no bit.
  *   4. No wait is unbounded. When the helper finishes no piece or share for
- *      stallMs (or its worker has exited), this thread closes the claims,
- *      terminates the worker, runs again every piece (or the share) it did
- *      not run itself, after resetPiece / reset undo what the helper may
- *      have added, warns once and goes on with one thread. Same bits by 3.
- *      (A helper that was only starved, not dead, is terminated; V8 stops
- *      it at its next loop check, so a last store of the same floats can
- *      land after this thread redid the piece: stallMs is far above any
- *      piece's run time to make this a dead-helper path only.)
+ *      stallMs + 10x what one took here (or its worker has exited), this
+ *      thread closes the claims, terminates the worker, runs again every
+ *      piece (or the share) it did not run itself, after resetPiece / reset
+ *      undo what the helper may have added, warns once and goes on with one
+ *      thread. Same bits by 3.
+ *      (A helper that was only starved, not dead, is terminated: V8 stops
+ *      it at its next loop check, and this thread sleeps WAIT_SLICE_MS
+ *      before it redoes anything; a helper still descheduled after that
+ *      could land one stale store. The patience above keeps this path for
+ *      dead helpers.)
  *
  * Everything is synchronous for the caller. Node lets the main thread block
  * in Atomics.wait, and the helper never touches JavaScript memory, only the
@@ -186,8 +188,9 @@ export class GemmRuntime {
   private beforePublishMs = 0;
   /**
    * Milliseconds without progress from the helper (no piece or share
-   * finished) after which this thread stops waiting for it, finishes the
-   * call itself and goes on with one thread (tests lower it).
+   * finished), on top of 10 times what a piece or share took here, after
+   * which this thread stops waiting for it, finishes the call itself and
+   * goes on with one thread (tests lower it).
    */
   stallMs = HELPER_STALL_MS;
 
@@ -340,11 +343,16 @@ export class GemmRuntime {
     let failure: unknown = null;
     let stalled = false;
     const ran = new Uint8Array(pieces); // the pieces this thread ran
+    let longest = 0; // ms, this thread's slowest piece
     try {
       if (this.mainTakesPieces) {
-        for (let i; (i = claimPiece(ctl, id, pieces)) >= 0; ran[i] = 1) this.runPiece(job, i);
+        for (let i; (i = claimPiece(ctl, id, pieces)) >= 0; ran[i] = 1) {
+          const t = performance.now();
+          this.runPiece(job, i);
+          longest = Math.max(longest, performance.now() - t);
+        }
       } else {
-        stalled = !this.awaitHelper(ctl, SLOT.claim, (c) => (c & 0xffff) >= pieces, 1);
+        stalled = !this.awaitHelper(ctl, SLOT.claim, (c) => (c & 0xffff) >= pieces, 1, 0);
       }
     } catch (e) {
       failure = e;
@@ -352,7 +360,7 @@ export class GemmRuntime {
     }
     // Wait only for pieces the helper is running now, and not forever.
     pollWhileActive(ctl, POLL_MAIN_MS);
-    stalled ||= !this.awaitHelper(ctl, SLOT.active, (a) => a === 0, WAIT_SLICE_MS);
+    stalled ||= !this.awaitHelper(ctl, SLOT.active, (a) => a === 0, WAIT_SLICE_MS, longest);
     if (stalled) {
       // Every piece this thread did not run, run again here: a piece
       // overwrites its output or is reset first, so the bits are the same.
@@ -400,13 +408,15 @@ export class GemmRuntime {
     Atomics.store(h.ctl, SLOT.seq, job);
     Atomics.notify(h.ctl, SLOT.seq);
     let failure: unknown = null;
+    const t = performance.now();
     try {
       mine();
     } catch (e) {
       failure = e;
     }
+    const took = performance.now() - t; // the helper's share is about as long
     pollFor(h.ctl, job, POLL_MAIN_MS);
-    if (!this.awaitHelper(h.ctl, SLOT.done, (d) => d === job, WAIT_SLICE_MS)) {
+    if (!this.awaitHelper(h.ctl, SLOT.done, (d) => d === job, WAIT_SLICE_MS, took)) {
       // Take the share back. Unclaimed, nothing of it was written; claimed,
       // the helper may have written part of it.
       const untouched = Atomics.compareExchange(h.ctl, SLOT.claim, (job & 0x7fff) << 16, ((job & 0x7fff) << 16) | 0xffff) === (job & 0x7fff) << 16;
@@ -430,9 +440,11 @@ export class GemmRuntime {
   /**
    * Waits until ok(ctl[slot]), in Atomics.wait slices of `slice` ms; true
    * then, false once the helper has finished no piece or share for stallMs
-   * (it died, or has had no core to run on for that long).
+   * plus 10 times `work` (what one piece or share took on this thread): it
+   * died, or has had no core to run on for that long.
    */
-  private awaitHelper(ctl: Int32Array, slot: number, ok: (v: number) => boolean, slice: number): boolean {
+  private awaitHelper(ctl: Int32Array, slot: number, ok: (v: number) => boolean, slice: number, work: number): boolean {
+    const patience = this.stallMs + 10 * work;
     let progress = Atomics.load(ctl, SLOT.jobs);
     let since = performance.now();
     for (;;) {
@@ -442,7 +454,7 @@ export class GemmRuntime {
       const p = Atomics.load(ctl, SLOT.jobs);
       const now = performance.now();
       if (p !== progress) [progress, since] = [p, now];
-      else if (now - since >= this.stallMs) return ok(Atomics.load(ctl, slot));
+      else if (now - since >= patience) return ok(Atomics.load(ctl, slot));
     }
   }
 
@@ -454,6 +466,7 @@ export class GemmRuntime {
     const h = this.helper!;
     closeClaims(h);
     void h.worker.terminate();
+    sleep(WAIT_SLICE_MS); // a running helper stops at its next loop check, well within this
     this.helper = null;
     this.threads = 1;
     process.emitWarning(
