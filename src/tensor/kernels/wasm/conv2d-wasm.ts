@@ -97,10 +97,14 @@ export function conv2dBackwardInputWasm(gy: Float32Array, k: Float32Array, g: Co
 
   // Whole images per piece: two pieces never add into one pixel of gx.
   const image = g.oh * g.ow;
+  const perPiece = Math.ceil(g.n / PIECES);
+  const gxImage = g.h * g.w * g.cin;
   const [s0, s1] = rt.scratch;
   rt.runPieces({
     fn: 'convInputGradRows', args: [gyo, geo, 0, rows, ktp, gxo, c0, s0], helperArgs: [[6, c1], [7, s1]],
-    range: 2, total: rows, size: image * Math.ceil(g.n / PIECES),
+    range: 2, total: rows, size: image * perPiece,
+    // Piece i adds into images [i*perPiece, (i+1)*perPiece) of gx alone.
+    resetPiece: (i) => rt.f32(0).fill(0, (gxo >> 2) + i * perPiece * gxImage, (gxo >> 2) + Math.min(g.n, (i + 1) * perPiece) * gxImage),
   }, parallel);
   return f.slice(gxo >> 2, (gxo >> 2) + gxLength);
 }

@@ -147,7 +147,9 @@ export function gemmWasm(
       const h = parallel ? Math.min(rows, MR * Math.round(rows / 2 / MR)) : rows;
       const theirs: Job = { fn: 'gemmRows', args: [ap, ta, rows, k, bp, n, cp, ow, h, rows, 0, k, s1] };
       const mine = (): void => X.gemmRows(ap, ta, rows, k, bp, n, cp, ow, 0, h, 0, k, s0);
-      threads = parallel && h > 0 && h < rows ? rt.split(theirs, mine) : solo(rt, theirs, mine);
+      // Accumulating rows h..rows: if the helper stops inside them, restore them from c (not possible in place).
+      const reset = !accumulate ? undefined : cAt !== null ? null : () => rt.f32(top).set(c.subarray((r0 + h) * n, r1 * n), (co >> 2) + h * n);
+      threads = parallel && h > 0 && h < rows ? rt.split(theirs, mine, reset) : solo(rt, theirs, mine);
     }
     usedTwo ||= threads === 2;
     if (cAt === null) c.set(rt.f32(top).subarray(co >> 2, (co >> 2) + rows * n), r0 * n);

@@ -15,6 +15,37 @@
  * the main thread never waits for a helper that is slow to wake (or has no
  * core to run on), only for pieces the helper is in the middle of.
  *
+ * The protocol's invariants (worker.ts is the other side):
+ *   1. A helper runs a piece only after a successful compareExchange of the
+ *      claim word from (id << 16 | i) to i + 1, with i < pieces, where id and
+ *      pieces come from what it read of the job. This thread stores a closed
+ *      claim word (0xffff: no piece under any id) BEFORE it writes the next
+ *      job's description, and publishes the new claim word and then seq only
+ *      after it. Every control slot is written and read with Atomics (one
+ *      sequentially consistent order), so a helper that read any value of
+ *      job N+1 while it holds N's id finds the claim closed or carrying
+ *      N+1's id, and claims nothing: a claimed piece was read whole from its
+ *      own job. (Without the close, a helper that missed job N read N+1's
+ *      arguments under N's id and took the pieces N had fewer of: issue 14.)
+ *   2. This thread returns from a job only when every piece is claimed and
+ *      no helper is inside one (active = 0, raised before the helper reads
+ *      the job), so no piece of job N writes after the caller copies out.
+ *      A helper late by more than one job fails its seq check; the 15-bit
+ *      id therefore only has to tell N from N+1 and never wraps in use.
+ *   3. Pieces are cut from the shape alone; whoever runs a piece writes the
+ *      same floats, so which thread runs it changes no bit.
+ *   4. No wait is unbounded. When the helper finishes no piece or share for
+ *      stallMs + 10x what one took here (or its worker has exited), this
+ *      thread closes the claims, terminates the worker, runs again every
+ *      piece (or the share) it did not run itself, after resetPiece / reset
+ *      undo what the helper may have added, warns once and goes on with one
+ *      thread. Same bits by 3.
+ *      (A helper that was only starved, not dead, is terminated: V8 stops
+ *      it at its next loop check, and this thread sleeps WAIT_SLICE_MS
+ *      before it redoes anything; a helper still descheduled after that
+ *      could land one stale store. The patience above keeps this path for
+ *      dead helpers.)
+ *
  * Everything is synchronous for the caller. Node lets the main thread block
  * in Atomics.wait, and the helper never touches JavaScript memory, only the
  * shared WebAssembly.Memory. The worker is unref'd: it never keeps the
@@ -27,7 +58,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm-bytes.js';
 import {
-  ARG_COUNT, CONTROL_INTS, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
+  ARG_COUNT, CONTROL_INTS, DELAY_POINTS, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
 } from './worker.js';
 
 /** The module's exports (wasm/gemm.ts); pointers are byte offsets into the shared memory. */
@@ -98,7 +129,20 @@ export interface PieceJob {
   outStride?: number;
   /** Arguments the helper thread replaces with its own (its scratch buffers): [index, value] pairs. */
   helperArgs?: [number, number][];
+  /**
+   * For pieces that add into their output: restores piece i's output to what
+   * it was before the piece ran, so this thread can run it again after a
+   * helper stopped inside it. Pieces that overwrite their output need none.
+   */
+  resetPiece?: (i: number) => void;
 }
+
+/**
+ * Test hook: milliseconds to sleep at each step of the protocol, on the
+ * helper (DELAY_POINTS) or on this thread after it wrote a job and before it
+ * publishes it (beforePublish). For tests only; 0 or absent means no sleep.
+ */
+export type TestDelays = Partial<Record<(typeof DELAY_POINTS)[number] | 'beforePublish', number>>;
 
 /** A share of work for one thread: an export of the module and its arguments. */
 export type Job = { [F in (typeof JOB_FUNCTIONS)[number]]: { fn: F; args: Parameters<WasmExports[F]> } }[(typeof JOB_FUNCTIONS)[number]];
@@ -115,7 +159,14 @@ interface Helper {
   port: MessagePort;
   seq: number;
   ready: Promise<boolean>;
+  /** Set when the worker has exited (crashed or terminated). */
+  exited: boolean;
 }
+
+/** How long this thread waits in one Atomics.wait before it checks the helper's progress. */
+const WAIT_SLICE_MS = 20;
+/** The default of WasmRuntime.stallMs. */
+export const HELPER_STALL_MS = 3000;
 
 export class WasmRuntime {
   readonly exports: WasmExports;
@@ -132,6 +183,16 @@ export class WasmRuntime {
   threads: 1 | 2;
   /** Tests set this false to leave every piece of a runPieces job to the helper. */
   mainTakesPieces = true;
+  /** Test hook (setTestDelays): the helper's delays, and this thread's before publishing a job. */
+  private readonly delays = new Int32Array(DELAY_POINTS.length);
+  private beforePublishMs = 0;
+  /**
+   * Milliseconds without progress from the helper (no piece or share
+   * finished), on top of 10 times what a piece or share took here, after
+   * which this thread stops waiting for it, finishes the call itself and
+   * goes on with one thread (tests lower it).
+   */
+  stallMs = HELPER_STALL_MS;
 
   constructor(api: WasmApi, private readonly module: WasmModule) {
     this.memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
@@ -194,10 +255,25 @@ export class WasmRuntime {
     return this.helper === null ? 0 : Atomics.load(this.helper.ctl, SLOT.jobs);
   }
 
+  /** Test hook: sets the protocol delays (see TestDelays); {} turns them all off. */
+  setTestDelays(d: TestDelays): void {
+    DELAY_POINTS.forEach((p, i) => (this.delays[i] = d[p] ?? 0));
+    this.beforePublishMs = d.beforePublish ?? 0;
+    if (this.helper !== null) this.helper.ctl.set(this.delays, SLOT.delays);
+  }
+
+  /** Test hook: the helper's Worker (to terminate it), or null when none is running. */
+  helperWorker(): Worker | null {
+    return this.helper?.worker ?? null;
+  }
+
   /** Starts the helper (if threads = 2 and it is not running); resolves to whether it is ready. */
   startHelper(): Promise<boolean> {
     if (this.threads < 2) return Promise.resolve(false);
-    if (this.helper === null) this.helper = spawn(this.module, this.memory);
+    if (this.helper === null) {
+      this.helper = spawn(this.module, this.memory);
+      this.helper.ctl.set(this.delays, SLOT.delays);
+    }
     return this.helper.ready;
   }
 
@@ -234,48 +310,71 @@ export class WasmRuntime {
     const pieces = Math.ceil(job.total / job.size);
     if (pieces > 0xfff0) throw new Error(`runPieces: ${pieces} pieces, at most ${0xfff0}`);
     if (parallel && this.threads === 2 && this.helper === null) void this.startHelper();
+    if (this.helper?.exited) this.abandonHelper(job.fn);
     const h = this.helper;
     if (!parallel || pieces < 2 || this.threads < 2 || h === null || Atomics.load(h.ctl, SLOT.ready) !== 1) {
       for (let i = 0; i < pieces; i++) this.runPiece(job, i);
       return;
     }
     const ctl = h.ctl;
-    ctl[SLOT.mode] = 1;
-    ctl[SLOT.fn] = JOB_FUNCTIONS.indexOf(job.fn);
-    for (let i = 0; i < ARG_COUNT; i++) ctl[SLOT.args + i] = job.args[i] ?? 0;
-    ctl[SLOT.range] = job.range;
-    ctl[SLOT.total] = job.total;
-    ctl[SLOT.size] = job.size;
-    ctl[SLOT.out] = job.out ?? -1;
-    ctl[SLOT.outStride] = job.outStride ?? 0;
     const overrides = job.helperArgs ?? [];
     if (overrides.length > MAX_OVERRIDES) throw new Error(`runPieces: at most ${MAX_OVERRIDES} helper arguments, got ${overrides.length}`);
-    ctl[SLOT.overrideCount] = overrides.length;
+    closeClaims(h); // invariant 1: no write below can reach a helper's piece
+    const put = (slot: number, v: number): void => void Atomics.store(ctl, slot, v);
+    put(SLOT.mode, 1);
+    put(SLOT.fn, JOB_FUNCTIONS.indexOf(job.fn));
+    for (let i = 0; i < ARG_COUNT; i++) put(SLOT.args + i, job.args[i] ?? 0);
+    put(SLOT.range, job.range);
+    put(SLOT.total, job.total);
+    put(SLOT.size, job.size);
+    put(SLOT.out, job.out ?? -1);
+    put(SLOT.outStride, job.outStride ?? 0);
+    put(SLOT.overrideCount, overrides.length);
     overrides.forEach(([index, value], j) => {
-      ctl[SLOT.overrides + 2 * j] = index;
-      ctl[SLOT.overrides + 2 * j + 1] = value;
+      put(SLOT.overrides + 2 * j, index);
+      put(SLOT.overrides + 2 * j + 1, value);
     });
+    if (this.beforePublishMs > 0) sleep(this.beforePublishMs);
     const seq = (h.seq = (h.seq + 1) | 0);
     const id = seq & 0x7fff;
     Atomics.store(ctl, SLOT.claim, id << 16);
     Atomics.store(ctl, SLOT.seq, seq);
     Atomics.notify(ctl, SLOT.seq);
     let failure: unknown = null;
+    let stalled = false;
+    const ran = new Uint8Array(pieces); // the pieces this thread ran
+    let longest = 0; // ms, this thread's slowest piece
     try {
       if (this.mainTakesPieces) {
-        for (let i; (i = claimPiece(ctl, id, pieces)) >= 0;) this.runPiece(job, i);
+        for (let i; (i = claimPiece(ctl, id, pieces)) >= 0; ran[i] = 1) {
+          const t = performance.now();
+          this.runPiece(job, i);
+          longest = Math.max(longest, performance.now() - t);
+        }
       } else {
-        for (let c; ((c = Atomics.load(ctl, SLOT.claim)) & 0xffff) < pieces;) Atomics.wait(ctl, SLOT.claim, c, 1);
+        stalled = !this.awaitHelper(ctl, SLOT.claim, (c) => (c & 0xffff) >= pieces, 1, 0);
       }
     } catch (e) {
       failure = e;
       Atomics.store(ctl, SLOT.claim, (id << 16) | 0xffff); // no more pieces for the helper either
     }
-    // Wait only for pieces the helper is running now.
+    // Wait only for pieces the helper is running now, and not forever.
     pollWhileActive(ctl, POLL_MAIN_MS);
-    for (let a; (a = Atomics.load(ctl, SLOT.active)) !== 0;) Atomics.wait(ctl, SLOT.active, a);
+    stalled ||= !this.awaitHelper(ctl, SLOT.active, (a) => a === 0, WAIT_SLICE_MS, longest);
+    if (stalled) {
+      // Every piece this thread did not run, run again here: a piece
+      // overwrites its output or is reset first, so the bits are the same.
+      this.abandonHelper(job.fn);
+      if (failure === null) {
+        for (let i = 0; i < pieces; i++) {
+          if (ran[i] === 1) continue;
+          job.resetPiece?.(i);
+          this.runPiece(job, i);
+        }
+      }
+    }
     if (failure !== null) throw failure;
-    if (Atomics.load(ctl, SLOT.status) !== 0) {
+    if (!stalled && Atomics.load(ctl, SLOT.status) !== 0) {
       Atomics.store(ctl, SLOT.status, 0);
       const msg = receiveMessageOnPort(h.port)?.message;
       throw new Error(`${job.fn}: the helper thread failed: ${String(msg)}`);
@@ -286,34 +385,49 @@ export class WasmRuntime {
    * Runs the job `theirs` on the helper thread while `mine()` runs here, and
    * returns when both are done. Without a ready helper (threads = 1, still
    * starting, or failed) both run here, `mine` first. Returns the number of
-   * threads that took part.
+   * threads that took part. `reset` restores what `theirs` may have partly
+   * written (nothing to do when it overwrites its output; null when it
+   * cannot be restored), for when the helper stops in the middle of it.
    */
-  split(theirs: Job, mine: () => void): 1 | 2 {
+  split(theirs: Job, mine: () => void, reset: (() => void) | null = () => {}): 1 | 2 {
     if (this.threads === 2 && this.helper === null) void this.startHelper();
+    if (this.helper?.exited) this.abandonHelper(theirs.fn);
     const h = this.helper;
     if (this.threads < 2 || h === null || Atomics.load(h.ctl, SLOT.ready) !== 1) {
       mine();
       this.run(theirs);
       return 1;
     }
-    h.ctl[SLOT.mode] = 0;
-    h.ctl[SLOT.fn] = JOB_FUNCTIONS.indexOf(theirs.fn);
-    for (let i = 0; i < ARG_COUNT; i++) h.ctl[SLOT.args + i] = theirs.args[i] ?? 0;
+    closeClaims(h); // invariant 1
+    Atomics.store(h.ctl, SLOT.mode, 0);
+    Atomics.store(h.ctl, SLOT.fn, JOB_FUNCTIONS.indexOf(theirs.fn));
+    for (let i = 0; i < ARG_COUNT; i++) Atomics.store(h.ctl, SLOT.args + i, theirs.args[i] ?? 0);
+    if (this.beforePublishMs > 0) sleep(this.beforePublishMs);
     const job = (h.seq = (h.seq + 1) | 0);
     Atomics.store(h.ctl, SLOT.claim, (job & 0x7fff) << 16); // the helper claims its share as piece 0
     Atomics.store(h.ctl, SLOT.seq, job);
     Atomics.notify(h.ctl, SLOT.seq);
     let failure: unknown = null;
+    const t = performance.now();
     try {
       mine();
     } catch (e) {
       failure = e;
     }
+    const took = performance.now() - t; // the helper's share is about as long
     pollFor(h.ctl, job, POLL_MAIN_MS);
-    for (;;) {
-      const done = Atomics.load(h.ctl, SLOT.done);
-      if (done === job) break;
-      Atomics.wait(h.ctl, SLOT.done, done);
+    if (!this.awaitHelper(h.ctl, SLOT.done, (d) => d === job, WAIT_SLICE_MS, took)) {
+      // Take the share back. Unclaimed, nothing of it was written; claimed,
+      // the helper may have written part of it.
+      const untouched = Atomics.compareExchange(h.ctl, SLOT.claim, (job & 0x7fff) << 16, ((job & 0x7fff) << 16) | 0xffff) === (job & 0x7fff) << 16;
+      this.abandonHelper(theirs.fn);
+      if (failure !== null) throw failure;
+      if (!untouched) {
+        if (reset === null) throw new Error(`${theirs.fn}: the helper thread stopped inside its share of a product that accumulates into the workspace; the result is lost`);
+        reset();
+      }
+      this.run(theirs);
+      return 1;
     }
     if (failure !== null) throw failure;
     if (Atomics.load(h.ctl, SLOT.status) !== 0) {
@@ -322,6 +436,58 @@ export class WasmRuntime {
     }
     return 2;
   }
+
+  /**
+   * Waits until ok(ctl[slot]), in Atomics.wait slices of `slice` ms; true
+   * then, false once the helper has finished no piece or share for stallMs
+   * plus 10 times `work` (what one piece or share took on this thread): it
+   * died, or has had no core to run on for that long.
+   */
+  private awaitHelper(ctl: Int32Array, slot: number, ok: (v: number) => boolean, slice: number, work: number): boolean {
+    const patience = this.stallMs + 10 * work;
+    let progress = Atomics.load(ctl, SLOT.jobs);
+    let since = performance.now();
+    for (;;) {
+      const v = Atomics.load(ctl, slot);
+      if (ok(v)) return true;
+      Atomics.wait(ctl, slot, v, Math.min(slice, this.stallMs));
+      const p = Atomics.load(ctl, SLOT.jobs);
+      const now = performance.now();
+      if (p !== progress) [progress, since] = [p, now];
+      else if (now - since >= patience) return ok(Atomics.load(ctl, slot));
+    }
+  }
+
+  /**
+   * Gives up on the helper: closes its claims, terminates it and goes on
+   * with one thread (setGemmThreads(2) starts a new helper), warning once.
+   */
+  private abandonHelper(op: string): void {
+    const h = this.helper!;
+    closeClaims(h);
+    void h.worker.terminate();
+    sleep(WAIT_SLICE_MS); // a running helper stops at its next loop check, well within this
+    this.helper = null;
+    this.threads = 1;
+    process.emitWarning(
+      `${op}: the helper thread ${h.exited ? 'has exited' : `made no progress for ${this.stallMs} ms`}; ` +
+        'this thread finished the call and normgrad goes on with one thread (same results, slower)',
+      { code: 'NORMGRAD_HELPER_STOPPED' },
+    );
+  }
+}
+
+/** Blocks this thread for `ms` (test delays). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Closes the claim counter of the last job (id << 16 | 0xffff: no piece left
+ * under any id) before the next job's description is written over it.
+ */
+function closeClaims(h: Helper): void {
+  Atomics.store(h.ctl, SLOT.claim, ((h.seq & 0x7fff) << 16) | 0xffff);
 }
 
 /** The next unclaimed piece of job `id`, or -1 when none is left. */
@@ -373,7 +539,9 @@ function spawn(module: WasmModule, memory: WasmMemory): Helper {
     worker.once('error', () => resolve(false));
     worker.once('exit', () => resolve(false));
   });
-  return { worker, ctl: new Int32Array(control), port: port1, seq: 0, ready };
+  const helper: Helper = { worker, ctl: new Int32Array(control), port: port1, seq: 0, ready, exited: false };
+  worker.once('exit', () => (helper.exited = true));
+  return helper;
 }
 
 let runtime: WasmRuntime | null | undefined;

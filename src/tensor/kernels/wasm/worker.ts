@@ -19,7 +19,7 @@
  *     polls for up to POLL_EXPECTING_MS for the job: the wake-up overlaps
  *     the copies;
  *   - the main thread polls for up to POLL_MAIN_MS for the helper to finish.
- * pool.ts owns the protocol; the constants are passed in so they are written
+ * runtime.ts owns the protocol; the constants are passed in so they are written
  * down once.
  *
  * A job comes in one of two modes:
@@ -70,7 +70,16 @@ export const SLOT = {
   overrides: 16,
   /** The job's arguments (up to ARG_COUNT; unused ones are ignored). */
   args: 24,
+  /** Test hook: milliseconds the helper sleeps at each DELAY_POINTS step (0: off). */
+  delays: 40,
 } as const;
+
+/**
+ * Test hook: where the helper can be made to sleep, to widen the windows of
+ * the protocol deterministically (WasmRuntime.setTestDelays). All 0 by
+ * default; off, each point costs one load and a compare.
+ */
+export const DELAY_POINTS = ['afterJobId', 'afterArgs', 'afterClaim', 'beforeDone'] as const;
 
 /** The most (index, value) pairs a pieces job may override on the helper. */
 export const MAX_OVERRIDES = 4;
@@ -80,7 +89,7 @@ export const JOB_FUNCTIONS = ['gemmRows', 'convForwardRows', 'convInputGradRows'
 
 /** The most arguments a job function takes (gemmRows' 13). */
 export const ARG_COUNT = 13;
-export const CONTROL_INTS = SLOT.args + ARG_COUNT;
+export const CONTROL_INTS = SLOT.delays + DELAY_POINTS.length;
 
 export const POLL_AFTER_JOB_MS = 0.1;
 export const POLL_EXPECTING_MS = 3;
@@ -91,6 +100,12 @@ export const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, control, port, slot, functions, argCount, pollAfterJobMs, pollExpectingMs } = workerData;
 const ctl = new Int32Array(control);
+const nap = new Int32Array(new SharedArrayBuffer(4));
+// Test hook: sleeps ctl[delays + point] ms (DELAY_POINTS), if set.
+function pause(point) {
+  const ms = ctl[slot.delays + point];
+  if (ms > 0) Atomics.wait(nap, 0, 0, ms);
+}
 let fns = null;
 try {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
@@ -126,16 +141,18 @@ function claim(id, pieces) {
 // raised (the main thread waits for it to drop before it posts another job),
 // after the job counter was checked to still be this job.
 function runPieces(id) {
-  const fn = fns[ctl[slot.fn]];
-  const range = ctl[slot.range], total = ctl[slot.total], size = ctl[slot.size];
-  const out = ctl[slot.out], outStride = ctl[slot.outStride], outBase = out >= 0 ? args[out] : 0;
-  for (let j = 0; j < ctl[slot.overrideCount]; j++) args[ctl[slot.overrides + 2 * j]] = ctl[slot.overrides + 2 * j + 1];
+  const fn = fns[Atomics.load(ctl, slot.fn)];
+  const range = Atomics.load(ctl, slot.range), total = Atomics.load(ctl, slot.total), size = Atomics.load(ctl, slot.size);
+  const out = Atomics.load(ctl, slot.out), outStride = Atomics.load(ctl, slot.outStride), outBase = out >= 0 ? args[out] : 0;
+  for (let j = 0; j < Atomics.load(ctl, slot.overrideCount); j++) args[Atomics.load(ctl, slot.overrides + 2 * j)] = Atomics.load(ctl, slot.overrides + 2 * j + 1);
   try {
     for (let i; (i = claim(id, Math.ceil(total / size))) >= 0;) {
       args[range] = i * size;
       args[range + 1] = Math.min(total, (i + 1) * size);
       if (out >= 0) args[out] = outBase + i * outStride;
+      pause(2);
       fn(...args);
+      pause(3);
       Atomics.add(ctl, slot.jobs, 1);
     }
   } catch (e) {
@@ -154,28 +171,34 @@ while (fns !== null) {
   }
   const job = Atomics.load(ctl, slot.seq);
   seen = job;
-  if (ctl[slot.mode] === 1) {
-    // Raise active first, then read the job and check it is still current: a
-    // main thread that finished this job without us may already be posting the
-    // next one, and it posts only after active has dropped to 0.
+  pause(0);
+  if (Atomics.load(ctl, slot.mode) === 1) {
+    // Raise active first (the main thread then waits for us before it
+    // returns), then read the job. The main thread may have finished this job
+    // without us and be writing the next one: the claim word, closed before
+    // that write (runtime.ts, invariant 1), then refuses every piece.
     Atomics.add(ctl, slot.active, 1);
-    for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
+    for (let i = 0; i < argCount; i++) args[i] = Atomics.load(ctl, slot.args + i);
+    pause(1);
     if (Atomics.load(ctl, slot.seq) === job) runPieces(job & 0x7fff);
     Atomics.sub(ctl, slot.active, 1);
     Atomics.notify(ctl, slot.active);
     continue;
   }
-  for (let i = 0; i < argCount; i++) args[i] = ctl[slot.args + i];
+  for (let i = 0; i < argCount; i++) args[i] = Atomics.load(ctl, slot.args + i);
+  pause(1);
   // A split share is piece 0 of a one-piece job: a stale read (the main
   // thread already posting a newer job) fails to claim it.
   if (claim(job & 0x7fff, 1) < 0) continue;
+  pause(2);
   let status = 0;
   try {
-    fns[ctl[slot.fn]](...args);
+    fns[Atomics.load(ctl, slot.fn)](...args);
   } catch (e) {
     status = 1;
     port.postMessage(String(e && e.stack || e));
   }
+  pause(3);
   Atomics.store(ctl, slot.status, status);
   Atomics.add(ctl, slot.jobs, 1);
   Atomics.store(ctl, slot.done, job);
