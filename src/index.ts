@@ -62,3 +62,4 @@ export { conv2dGeometry, type Conv2dGeometry, type Padding } from './tensor/kern
 export { window2d, windowAxis, type Window2d, type Window2dSpec, type WindowAxis } from './tensor/kernels/window.js';
 export { StatelessLayer, type Activation } from './layers/activations.js';
 export { maxPool2d, avgPool2d, globalMaxPool2d, globalAvgPool2d, type Pool2dOptions } from './autograd/ops/pool2d.js';
+export { MaxPool2d, AvgPool2d, GlobalMaxPool2d, GlobalAvgPool2d, type Pool2dLayerOptions } from './layers/pooling.js';
