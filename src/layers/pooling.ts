@@ -30,6 +30,9 @@ interface PoolSettings {
 
 function poolSettings(owner: string, poolSize: number | [number, number] | Pool2dLayerOptions, opts: Pool2dLayerOptions): PoolSettings {
   const o: Pool2dLayerOptions = typeof poolSize === 'object' && !Array.isArray(poolSize) && poolSize !== null ? poolSize : opts;
+  if (o !== opts && opts !== undefined && (typeof opts !== 'object' || opts === null || Object.keys(opts).length > 0)) {
+    throw new Error(`${owner}: options given twice; pass new ${owner}(poolSize, options) or new ${owner}(options)`);
+  }
   const name = checkLayerOptions(owner, o, ['poolSize', 'strides', 'padding']);
   const size = o === poolSize ? (o.poolSize ?? 2) : (o.poolSize !== undefined ? conflict(owner) : poolSize);
   const pool = poolPair(owner, size);

@@ -101,6 +101,7 @@ describe('bad input names the op or layer and the shapes', () => {
     expect(() => maxPool2d(zeros([1, 0, 4, 1]), 2)).toThrow('maxPool2d: input [1,0,4,1] has height 0');
     expect(() => new MaxPool2d(2, { pool: 3 } as object)).toThrow("MaxPool2d: unknown option 'pool' (did you mean 'poolSize'?)");
     expect(() => new AvgPool2d(2, { poolSize: 3 })).toThrow('AvgPool2d: poolSize given twice');
+    expect(() => new AvgPool2d({ poolSize: 3 }, { strides: 1 })).toThrow('AvgPool2d: options given twice; pass new AvgPool2d(poolSize, options) or new AvgPool2d(options)');
     expect(() => new MaxPool2d(2, { padding: 'full' as 'same' })).toThrow("MaxPool2d: padding must be one of 'same', 'valid'");
     expect(() => new MaxPool2d(2, { strides: 1.5 })).toThrow('MaxPool2d: strides must be a positive integer or a pair of them, got 1.5');
     expect(() => new MaxPool2d([2, 2, 2] as unknown as number)).toThrow('MaxPool2d: poolSize must be a positive integer or a [height, width] pair of them, got [2,2,2]');
