@@ -56,14 +56,14 @@ export function maxPool2dForward(x: Float32Array, s: PoolInput, g: Window2d): Ma
       for (let ox = 0; ox < g.ow; ox++) {
         const [x0, x1] = span(ox, g.sw, g.padLeft, g.kw, w);
         for (let ch = 0; ch < c; ch++, o++) {
-          let best = -1;
-          let m = 0;
+          let best = ((b * h + y0) * w + x0) * c + ch;
+          let m = x[best]!;
           for (let iy = y0; iy < y1; iy++) {
             for (let ix = x0; ix < x1; ix++) {
               const i = ((b * h + iy) * w + ix) * c + ch;
               const v = x[i]!;
               // the first strict maximum; a NaN wins over any number and stays
-              if (best < 0 || v > m || (v !== v && m === m)) {
+              if (v > m || (v !== v && m === m)) {
                 m = v;
                 best = i;
               }
