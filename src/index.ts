@@ -70,3 +70,5 @@ export { ONNX_CONVERTERS, type OnnxConverter, type OnnxContext, type OnnxValue, 
 export { OnnxGraph, type OnnxAttribute } from './interop/onnx/graph.js';
 export { pytorchModuleSource, PYTORCH_MODULES, type PytorchModuleWriter } from './interop/pytorch/module-source.js';
 export { toPytorchStateDict, fromPytorchStateDict, PYTORCH_MAPPERS, type PytorchMapper, type PytorchMapping, type PytorchEntry, type SavedEntry } from './interop/pytorch/state-dict.js';
+export { maxPool2d, avgPool2d, globalMaxPool2d, globalAvgPool2d, type Pool2dOptions } from './autograd/ops/pool2d.js';
+export { MaxPool2d, AvgPool2d, GlobalMaxPool2d, GlobalAvgPool2d, type Pool2dLayerOptions } from './layers/pooling.js';

@@ -2,7 +2,7 @@
  * Every op with an options object checks it (issue 14, item 6): unknown keys
  * name the op and suggest the closest valid key; wrong types and ranges name
  * the op and the option. Each of these was silently accepted before
- * (`conv2d(x, k, { dilations: 2 })` ran undilated).
+ * (`conv2d(x, k, { dilations: 2 })` ran undilated; it is an option now).
  */
 import { describe, expect, it } from 'vitest';
 import { biasAdd, batchNormInference, batchNormTraining, conv2d, max, mean, min, moments, ones, sum, zeros } from '../../src/index.js';
@@ -15,8 +15,8 @@ const loose = (opts: unknown): never => opts as never;
 
 describe('op options', () => {
   it.each([
-    ['conv2d dilations', () => conv2d(x4, k4, loose({ dilations: 2 })), "conv2d: unknown option 'dilations'; valid options: strides, padding"],
-    ['conv2d stride', () => conv2d(x4, k4, loose({ stride: 2 })), "conv2d: unknown option 'stride' (did you mean 'strides'?); valid options: strides, padding"],
+    ['conv2d dilation', () => conv2d(x4, k4, loose({ dilation: 2 })), "conv2d: unknown option 'dilation' (did you mean 'dilations'?); valid options: strides, padding, dilations, groups"],
+    ['conv2d stride', () => conv2d(x4, k4, loose({ stride: 2 })), "conv2d: unknown option 'stride' (did you mean 'strides'?); valid options: strides, padding, dilations, groups"],
     ['conv2d padding', () => conv2d(x4, k4, loose({ padding: 'full' })), "conv2d: unknown padding 'full'; expected 'same' or 'valid'"],
     ['conv2d strides', () => conv2d(x4, k4, { strides: 0 }), 'conv2d: strides must be a positive integer or a pair of them, got 0'],
     ['conv2d options null', () => conv2d(x4, k4, loose(null)), 'conv2d: options must be an object, got null'],

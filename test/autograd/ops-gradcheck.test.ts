@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Random, Tensor, abs, add, concat, div, dropout, elu, exp, flatten, gelu, gradcheck, leakyRelu, log, logSoftmax, max, maximum, mean, min, minimum, mul, neg,
+  Random, Tensor, abs, add, avgPool2d, concat, conv2d, globalAvgPool2d, globalMaxPool2d, maxPool2d, div, dropout, elu, exp, flatten, gelu, gradcheck, leakyRelu, log, logSoftmax, max, maximum, mean, min, minimum, mul, neg,
   permute, pow, relu, reshape, sigmoid, sliceRows, softmax, sparseSoftmaxCrossEntropyWithLogits, sqrt, square, sub, sum, tanh, transpose,
   type Shape,
 } from '../../src/index.js';
@@ -140,6 +140,36 @@ describe('dropout and the sparse cross-entropy', () => {
     const labels = new Tensor(Float32Array.of(2, 0, 4, 4), [4]);
     check((x) => sparseSoftmaxCrossEntropyWithLogits(labels, x), [uniform([4, 5], 30, -3, 3)]);
     check((x) => sparseSoftmaxCrossEntropyWithLogits(Int32Array.of(1, 0, 2), x), [uniform([3, 1, 3], 31, -3, 3)]);
+  });
+});
+
+describe('pooling (NHWC; max on distinct values, so no ties within eps)', () => {
+  it.each([
+    [[2, 5, 7, 3], 2, {}],
+    [[1, 5, 5, 2], 3, { strides: 2, padding: 'same' }],
+    [[2, 7, 2, 1], [3, 2], { strides: [1, 3], padding: 'same' }],
+    [[1, 4, 6, 2], 2, { strides: 3, padding: 'same' }],
+    [[1, 1, 1, 3], 1, {}],
+  ] as [Shape, number | [number, number], object][])('%j pool %j %j', (shape, pool, opts) => {
+    check((x) => maxPool2d(x, pool, opts), [distinct(shape, 61)]);
+    check((x) => avgPool2d(x, pool, opts), [uniform(shape, 62)]);
+  });
+
+  it('global max and average pooling', () => {
+    check(globalMaxPool2d, [distinct([2, 3, 5, 4], 63)]);
+    check(globalAvgPool2d, [uniform([2, 3, 5, 4], 64)]);
+  });
+});
+
+describe('conv2d with dilations and groups (both inputs)', () => {
+  it.each([
+    [[1, 7, 6, 2], [3, 2, 2, 3], { dilations: 2, padding: 'same' }],
+    [[2, 7, 5, 2], [2, 2, 2, 2], { dilations: [3, 1], strides: [2, 1] }],
+    [[1, 5, 5, 4], [3, 3, 2, 4], { groups: 2, padding: 'same' }],
+    [[2, 5, 4, 3], [3, 3, 1, 6], { groups: 3, strides: 2, padding: 'same' }],
+    [[1, 6, 7, 3], [2, 3, 1, 3], { groups: 3, dilations: 2 }],
+  ] as [Shape, Shape, object][])('x %j kernel %j %j', (xs, ks, opts) => {
+    check((x, k) => conv2d(x, k, opts), [uniform(xs, 71), uniform(ks, 72)]);
   });
 });
 

@@ -14,7 +14,7 @@ const loose = <T>(make: (opts: never) => T, opts: unknown): (() => T) => () => m
 
 describe('layer options: unknown keys', () => {
   it.each([
-    ['Conv2d', loose((o) => new Conv2d(4, 3, o), { stride: 2 }), "Conv2d: unknown option 'stride' (did you mean 'strides'?); valid options: name, strides, padding, useBias, kernelInitializer, kernelRegularizer, activation"],
+    ['Conv2d', loose((o) => new Conv2d(4, 3, o), { stride: 2 }), "Conv2d: unknown option 'stride' (did you mean 'strides'?); valid options: name, strides, padding, dilationRate, groups, useBias, kernelInitializer, kernelRegularizer, activation"],
     ['Dense', loose((o) => new Dense(4, o), { use_bias: false }), "Dense: unknown option 'use_bias' (did you mean 'useBias'?); valid options: name, useBias, kernelInitializer, kernelRegularizer, activation"],
     ['BatchNorm', loose((o) => new BatchNorm(o), { eps: 1e-5 }), "BatchNorm: unknown option 'eps' (did you mean 'epsilon'?); valid options: name, momentum, epsilon, center, scale, movingVariance, activation"],
     ['ReLU', loose((o) => new ReLU(o), { nmae: 'r' }), "ReLU: unknown option 'nmae' (did you mean 'name'?); valid options: name"],

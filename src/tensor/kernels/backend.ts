@@ -1,8 +1,11 @@
 /**
  * The one place that decides how kernels run. Every kernel with a fast path
- * (gemm, conv2d, batch norm, and the pooling and normalization kernels to
- * come) asks `backend()` and picks its WebAssembly or TypeScript version;
- * nothing above src/tensor/kernels/ knows WebAssembly exists.
+ * (gemm, conv2d, batch norm, and the normalization kernels to come) asks
+ * `backend()` and picks its WebAssembly or TypeScript version; nothing above
+ * src/tensor/kernels/ knows WebAssembly exists. Kernels without a fast path
+ * run their TypeScript reference on both backends: pooling (pool2d.ts) and
+ * the dilated or grouped convolution (conv2d-grouped.ts, whose GEMMs still
+ * follow the backend).
  *
  *   'wasm'  WebAssembly SIMD128 kernels (src/tensor/kernels/wasm/), on up to
  *           `threads()` threads; the default where the runtime supports it.
