@@ -133,11 +133,10 @@ export interface Tolerance {
 /**
  * Elementwise |actual - expected| <= atol + rtol * |expected|, NaN matching NaN,
  * infinities exactly. The one closeness check of the suite: always name the
- * tolerances, `expectClose(a, e, { atol: 1e-6, rtol: 1e-5 })`.
- * (The positional `(atol, rtol)` form is kept only until the older tests move over.)
+ * tolerances, `expectClose(a, e, { atol: 1e-6, rtol: 1e-5 })`. With no
+ * tolerance object the comparison is exact.
  */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: Tolerance | number = {}, rtolArg = 0): void {
-  const { atol = 0, rtol = 0 } = typeof tolerance === 'number' ? { atol: tolerance, rtol: rtolArg } : tolerance;
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { atol = 0, rtol = 0 }: Tolerance = {}): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!;
