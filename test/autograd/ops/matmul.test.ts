@@ -5,12 +5,12 @@
  * messages.
  */
 import { describe, expect, it } from 'vitest';
-import { matmul } from '../../src/autograd/ops/matmul.js';
-import { gradcheck } from '../../src/autograd/gradcheck.js';
-import { backward } from '../../src/autograd/graph.js';
-import { Tensor } from '../../src/tensor/tensor.js';
-import { expectClose } from '../helpers.js';
-import { naiveGemm, rand } from '../tensor/kernels/reference.js';
+import { matmul } from '../../../src/autograd/ops/matmul.js';
+import { gradcheck } from '../../../src/autograd/gradcheck.js';
+import { backward } from '../../../src/autograd/graph.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+import { expectClose } from '../../helpers.js';
+import { naiveGemm, rand } from '../../tensor/kernels/reference.js';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;

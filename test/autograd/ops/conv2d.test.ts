@@ -5,12 +5,12 @@
  * 1e-3 + 1e-2 |numeric|), options, and the error messages.
  */
 import { describe, expect, it } from 'vitest';
-import { conv2d, type Conv2dOptions } from '../../src/autograd/ops/conv2d.js';
-import { gradcheck } from '../../src/autograd/gradcheck.js';
-import { noGrad } from '../../src/autograd/graph.js';
-import { Tensor } from '../../src/tensor/tensor.js';
-import { expectClose } from '../helpers.js';
-import { naiveConv, rand } from '../tensor/kernels/reference.js';
+import { conv2d, type Conv2dOptions } from '../../../src/autograd/ops/conv2d.js';
+import { gradcheck } from '../../../src/autograd/gradcheck.js';
+import { noGrad } from '../../../src/autograd/graph.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+import { expectClose } from '../../helpers.js';
+import { naiveConv, rand } from '../../tensor/kernels/reference.js';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;
