@@ -152,6 +152,22 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
+/**
+ * `actual` holds the same float32 values as `expected`, bit for bit (0 and -0
+ * differ; NaN matches NaN of the same bits). Use it rather than `toEqual` for
+ * large arrays: vitest's deep equality costs microseconds an element (seconds
+ * for an activation-sized array); this compares the words and reports the
+ * first element that differs.
+ */
+export function expectSameBits(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]} (same bits required)`);
+  }
+}
+
 /** The ndarray's values in row-major order of its own shape. */
 export function ndValues(a: Nd): Float32Array {
   const out = new Float32Array(sizeOf(a.shape));
