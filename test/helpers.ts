@@ -133,11 +133,10 @@ export interface Tolerance {
 /**
  * Elementwise |actual - expected| <= atol + rtol * |expected|, NaN matching NaN,
  * infinities exactly. The one closeness check of the suite: always name the
- * tolerances, `expectClose(a, e, { atol: 1e-6, rtol: 1e-5 })`.
- * (The positional `(atol, rtol)` form is kept only until the older tests move over.)
+ * tolerances, `expectClose(a, e, { atol: 1e-6, rtol: 1e-5 })`. With no
+ * tolerance object the comparison is exact.
  */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: Tolerance | number = {}, rtolArg = 0): void {
-  const { atol = 0, rtol = 0 } = typeof tolerance === 'number' ? { atol: tolerance, rtol: rtolArg } : tolerance;
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { atol = 0, rtol = 0 }: Tolerance = {}): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!;
@@ -150,6 +149,22 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     if (!(Math.abs(a - e) <= tol)) {
       expect.fail(`element ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
     }
+  }
+}
+
+/**
+ * `actual` holds the same float32 values as `expected`, bit for bit (0 and -0
+ * differ; NaN matches NaN of the same bits). Use it rather than `toEqual` for
+ * large arrays: vitest's deep equality costs microseconds an element (seconds
+ * for an activation-sized array); this compares the words and reports the
+ * first element that differs.
+ */
+export function expectSameBits(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]} (same bits required)`);
   }
 }
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Random, Tensor, gradcheck, noGrad, tensor } from '../../src/index.js';
 import { BatchNorm } from '../../src/layers/batch-norm.js';
 import { batchNormalization, moments } from '../../src/autograd/ops/nn.js';
+import { expectClose } from '../helpers.js';
 
 function randomTensor(shape: number[], seed: number, channelOffsets?: number[]): Tensor {
   const rng = new Random(seed);
@@ -28,13 +29,6 @@ function naiveMoments(x: Tensor): { mean: number[]; variance: number[]; m: numbe
   return { mean, variance, m };
 }
 
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(Math.abs(actual[i]! - expected[i]!), `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThanOrEqual(atol + rtol * Math.abs(expected[i]!));
-  }
-}
-
 describe('BatchNorm moving statistics', () => {
   it('starts at gamma 1, beta 0, moving mean 0, moving variance 1', () => {
     const bn = new BatchNorm();
@@ -51,8 +45,8 @@ describe('BatchNorm moving statistics', () => {
     bn.call(x, { isTraining: true });
     const { mean, variance, m } = naiveMoments(x);
     // moving = 0.9 * initial + 0.1 * batch (variance with Bessel's m/(m-1))
-    expectClose(bn.movingMean!.data, mean.map((v) => 0.1 * v));
-    expectClose(bn.movingVariance!.data, variance.map((v) => 0.9 + (0.1 * v * m) / (m - 1)));
+    expectClose(bn.movingMean!.data, mean.map((v) => 0.1 * v), { atol: 1e-6, rtol: 1e-5 });
+    expectClose(bn.movingVariance!.data, variance.map((v) => 0.9 + (0.1 * v * m) / (m - 1)), { atol: 1e-6, rtol: 1e-5 });
     const before = [Float32Array.from(bn.movingMean!.data), Float32Array.from(bn.movingVariance!.data)];
     bn.call(randomTensor([8, 3], 3, [100, 100, 100]), { isTraining: false });
     expect(bn.movingMean!.data).toEqual(before[0]);
@@ -65,7 +59,7 @@ describe('BatchNorm moving statistics', () => {
     expect(Array.from(bn.movingMean!.data)).toEqual([0, 0]);
     expect(Array.from(bn.movingVariance!.data)).toEqual([1, 1]);
     // y = x / sqrt(1 + 1e-3)
-    expectClose(y.data, [10, 20, 30, 40].map((v) => v / Math.sqrt(1.001)));
+    expectClose(y.data, [10, 20, 30, 40].map((v) => v / Math.sqrt(1.001)), { atol: 1e-6, rtol: 1e-5 });
   });
 
   it('computes statistics per channel over N, H and W (distinct sizes, channels around different values)', () => {
@@ -76,8 +70,8 @@ describe('BatchNorm moving statistics', () => {
       bn.call(x, { isTraining: true });
       const { mean, variance, m } = naiveMoments(x);
       expect(m).toBe(30);
-      expectClose(bn.movingMean!.data, mean);
-      expectClose(bn.movingVariance!.data, variance.map((v) => (mode === 'unbiased' ? (v * m) / (m - 1) : v)));
+      expectClose(bn.movingMean!.data, mean, { atol: 1e-6, rtol: 1e-5 });
+      expectClose(bn.movingVariance!.data, variance.map((v) => (mode === 'unbiased' ? (v * m) / (m - 1) : v)), { atol: 1e-6, rtol: 1e-5 });
     }
   });
 
@@ -87,8 +81,8 @@ describe('BatchNorm moving statistics', () => {
     for (const mode of ['unbiased', 'biased'] as const) {
       const bn = new BatchNorm({ momentum: 0.99, movingVariance: mode });
       for (let step = 0; step < 3000; step++) bn.call(x, { isTraining: true }); // 0.99^3000 ~ 1e-13
-      expectClose(bn.movingMean!.data, mean, 1e-4, 1e-5);
-      expectClose(bn.movingVariance!.data, variance.map((v) => (mode === 'unbiased' ? (v * 5) / 4 : v)), 1e-4, 1e-5);
+      expectClose(bn.movingMean!.data, mean, { atol: 1e-5, rtol: 1e-4 });
+      expectClose(bn.movingVariance!.data, variance.map((v) => (mode === 'unbiased' ? (v * 5) / 4 : v)), { atol: 1e-5, rtol: 1e-4 });
     }
   });
 
@@ -111,8 +105,8 @@ describe('BatchNorm outputs', () => {
     bn.beta!.data.set([1, -1, 0]);
     const y = bn.call(x, { isTraining: true });
     const { mean, variance } = naiveMoments(y);
-    expectClose(mean, [1, -1, 0], 1e-4, 1e-4);
-    expectClose(variance.map(Math.sqrt), [2, 0.5, 3], 1e-4, 1e-4);
+    expectClose(mean, [1, -1, 0], { atol: 1e-4, rtol: 1e-4 });
+    expectClose(variance.map(Math.sqrt), [2, 0.5, 3], { atol: 1e-4, rtol: 1e-4 });
   });
 
   it('inference uses only the moving statistics: a sample alone equals the same sample in a batch', () => {
@@ -135,7 +129,7 @@ describe('BatchNorm outputs', () => {
     bn.gamma!.data.set([3, 1]);
     bn.beta!.data.set([0.5, 0]);
     const y = bn.call(tensor([[4, 0]]), { isTraining: false });
-    expectClose(y.data, [(3 * 2) / Math.sqrt(4.01) + 0.5, 1 / Math.sqrt(0.26)]);
+    expectClose(y.data, [(3 * 2) / Math.sqrt(4.01) + 0.5, 1 / Math.sqrt(0.26)], { atol: 1e-6, rtol: 1e-5 });
   });
 
   it('matches BN built by hand from moments and batchNormalization, values and gradients', () => {
@@ -156,10 +150,10 @@ describe('BatchNorm outputs', () => {
     const { mean, variance } = moments(x, [0, 1, 2]);
     const hand = batchNormalization(x, mean, variance, bn.beta!, bn.gamma!, 1e-3);
     hand.backward({ grad: w });
-    expectClose(fused.data, hand.data, 1e-4, 1e-5);
-    expectClose(fusedGrads[0]!, x.grad!.data, 1e-3, 1e-4);
-    expectClose(fusedGrads[1]!, bn.gamma!.grad!.data, 1e-3, 1e-4);
-    expectClose(fusedGrads[2]!, bn.beta!.grad!.data, 1e-3, 1e-4);
+    expectClose(fused.data, hand.data, { atol: 1e-5, rtol: 1e-4 });
+    expectClose(fusedGrads[0]!, x.grad!.data, { atol: 1e-4, rtol: 1e-3 });
+    expectClose(fusedGrads[1]!, bn.gamma!.grad!.data, { atol: 1e-4, rtol: 1e-3 });
+    expectClose(fusedGrads[2]!, bn.beta!.grad!.data, { atol: 1e-4, rtol: 1e-3 });
   });
 });
 
@@ -210,7 +204,7 @@ describe('BatchNorm trainable x isTraining (the 2x2)', () => {
     const before = Float32Array.from(bn.movingMean!.data);
     const y = bn.call(x, { isTraining: true });
     expect(bn.movingMean!.data).not.toEqual(before);
-    expectClose(naiveMoments(y).mean, [0, 0], 0, 1e-4);
+    expectClose(naiveMoments(y).mean, [0, 0], { atol: 1e-4 });
     expect(bn.parameters()).toEqual([bn.gamma, bn.beta]);
   });
 

@@ -12,17 +12,13 @@ import { Dense } from '../../src/layers/dense.js';
 import { glorotUniform, truncatedNormal } from '../../src/layers/initializers.js';
 import { Sequential } from '../../src/layers/sequential.js';
 import { l2 } from '../../src/optim/regularizers.js';
+import { expectClose } from '../helpers.js';
 
 function randomTensor(shape: number[], seed: number): Tensor {
   const rng = new Random(seed);
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   return new Tensor(data, shape);
-}
-
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5): void {
-  expect(a.length).toBe(b.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(tol * (1 + Math.abs(b[i]!)));
 }
 
 describe('Dense', () => {
@@ -40,7 +36,7 @@ describe('Dense', () => {
       for (let k = 0; k < 5; k++) s += x.data[i * 5 + k]! * dense.kernel!.data[k * 3 + j]!;
       expected[i * 3 + j] = s;
     }
-    expectClose(y.data, expected);
+    expectClose(y.data, expected, { atol: 1e-5, rtol: 1e-5 });
     expect([...dense.stateDict().keys()]).toEqual(['kernel', 'bias']);
   });
 
@@ -81,7 +77,7 @@ describe('Conv2d', () => {
       }
       expected.push(s);
     }
-    expectClose(y.data, expected);
+    expectClose(y.data, expected, { atol: 1e-5, rtol: 1e-5 });
   });
 
   it('rejects bad arguments and non-NHWC input', () => {
@@ -121,8 +117,8 @@ describe('activations and Flatten', () => {
   it('apply their functions', () => {
     const x = tensor([[-2, 0.5], [3, -0.1]]);
     expect(Array.from(new ReLU().call(x, { isTraining: false }).data)).toEqual([0, 0.5, 3, 0]);
-    expectClose(new Sigmoid().call(x, { isTraining: false }).data, [-2, 0.5, 3, -0.1].map((v) => 1 / (1 + Math.exp(-v))));
-    expectClose(new Tanh().call(x, { isTraining: false }).data, [-2, 0.5, 3, -0.1].map(Math.tanh));
+    expectClose(new Sigmoid().call(x, { isTraining: false }).data, [-2, 0.5, 3, -0.1].map((v) => 1 / (1 + Math.exp(-v))), { atol: 1e-5, rtol: 1e-5 });
+    expectClose(new Tanh().call(x, { isTraining: false }).data, [-2, 0.5, 3, -0.1].map(Math.tanh), { atol: 1e-5, rtol: 1e-5 });
     expect(new Flatten().call(randomTensor([2, 3, 4, 5], 1), { isTraining: false }).shape).toEqual([2, 60]);
   });
 });

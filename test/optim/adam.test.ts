@@ -32,10 +32,10 @@ describe('Adam: three steps worked by hand', () => {
     GRADS.forEach((g, k) => {
       setGrad(w, g);
       opt.step([w]);
-      expectClose(w.data, expectedW[k]!, 1e-6);
+      expectClose(w.data, expectedW[k]!, { atol: 1e-6 });
       const state = opt.stateDict(new Map([[w, 'w']]));
-      expectClose(state.get('adam/w/m')!.data, expectedM[k]!, 1e-7);
-      expectClose(state.get('adam/w/v')!.data, expectedV[k]!, 1e-9);
+      expectClose(state.get('adam/w/m')!.data, expectedM[k]!, { atol: 1e-7 });
+      expectClose(state.get('adam/w/v')!.data, expectedV[k]!, { atol: 1e-9 });
       expect(state.get('adam/w/step')!.data[0]).toBe(k + 1);
       expect(state.get('adam/step')!.data[0]).toBe(k + 1);
     });
@@ -46,7 +46,7 @@ describe('Adam: three steps worked by hand', () => {
       const w = param([0, 0]);
       setGrad(w, [scale, -scale]);
       new Adam({ learningRate: 0.01 }).step([w]);
-      expectClose(w.data, [-0.01, 0.01], 1e-6);
+      expectClose(w.data, [-0.01, 0.01], { atol: 1e-6 });
     }
   });
 });
@@ -59,7 +59,7 @@ describe('Adam: epsilon is added to sqrt(vHat) (paper, Algorithm 1)', () => {
     const w = param([0]);
     setGrad(w, [1]);
     new Adam({ learningRate: 0.1, epsilon: 0.1 }).step([w]);
-    expectClose(w.data, [-0.1 / 1.1], 1e-7);
+    expectClose(w.data, [-0.1 / 1.1], { atol: 1e-7 });
   });
 });
 
@@ -76,7 +76,7 @@ describe('Adam: per-parameter bias correction', () => {
     // Its first update: mHat = g, vHat = g^2, so it moves by lr (not ~3.2 lr as with the global t = 21).
     setGrad(late, [5]);
     opt.step([early, late]);
-    expectClose(late.data, [-0.01], 1e-7);
+    expectClose(late.data, [-0.01], { atol: 1e-7 });
     const state = opt.stateDict(new Map([[early, 'early'], [late, 'late']]));
     expect(state.get('adam/late/step')!.data[0]).toBe(1);
     expect(state.get('adam/early/step')!.data[0]).toBe(21);
@@ -113,6 +113,6 @@ describe('Adam options', () => {
     opt.step([w]);
     // step 1: m = 2, v = 0.004, mHat = 2, vHat = 4: w = 0 - 0.1 * 2/2 = -0.1
     // step 2: m = -2, v = 0.999*0.004 + 0.004 = 0.007996, vHat = 0.007996/0.001999 = 4: w = -0.1 + 0.1 = 0
-    expectClose(w.data, [0], 1e-6);
+    expectClose(w.data, [0], { atol: 1e-6 });
   });
 });

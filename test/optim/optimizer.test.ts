@@ -60,14 +60,14 @@ describe('learning rate as a function of the step', () => {
     }
     // w = 0 - 0.1 - 0.2 - 0.3 = -0.6
     expect(seen).toEqual([1, 2, 3]);
-    expectClose(w.data, [-0.6], 1e-6);
+    expectClose(w.data, [-0.6], { atol: 1e-6 });
 
     const resumed = new SGD({ learningRate: schedule });
     resumed.loadStateDict(opt.stateDict(new Map([[w, 'w']])), new Map([['w', w]]));
     setGrad(w, [1]);
     resumed.step([w]);
     expect(seen.at(-1)).toBe(4);
-    expectClose(w.data, [-1.0], 1e-6);
+    expectClose(w.data, [-1.0], { atol: 1e-6 });
     expect(resumed.learningRateAt(10)).toBeCloseTo(1, 12);
   });
 
@@ -75,7 +75,7 @@ describe('learning rate as a function of the step', () => {
     const w = param([0]);
     setGrad(w, [-3]);
     new Adam({ learningRate: (step) => (step === 1 ? 0.25 : 1) }).step([w]);
-    expectClose(w.data, [0.25], 1e-6);
+    expectClose(w.data, [0.25], { atol: 1e-6 });
   });
 
   it.each([Number.NaN, -0.1, Infinity])('a schedule returning %s is refused before anything changes', (bad) => {
@@ -299,6 +299,6 @@ describe.each(CASES.map((c) => ({ ...c, label: c.label ?? c.name })))('$label: b
       opt.step([w]);
       opt.zeroGrad([w]);
     }
-    expectClose(w.data, [3, 3], 1e-3);
+    expectClose(w.data, [3, 3], { atol: 1e-3 });
   });
 });

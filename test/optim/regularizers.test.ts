@@ -41,15 +41,15 @@ describe('regularizer gradients', () => {
   };
 
   it('l2: scale * w', () => {
-    expectClose(gradOf(l2(0.5)), [0.5, -1, -1.5, 2], 1e-7);
+    expectClose(gradOf(l2(0.5)), [0.5, -1, -1.5, 2], { atol: 1e-7 });
   });
 
   it('l1: scale * sign(w)', () => {
-    expectClose(gradOf(l1(0.5)), [0.5, -0.5, -0.5, 0.5], 1e-7);
+    expectClose(gradOf(l1(0.5)), [0.5, -0.5, -0.5, 0.5], { atol: 1e-7 });
   });
 
   it('l1l2: the sum of both', () => {
-    expectClose(gradOf(l1l2({ l1: 0.5, l2: 0.5 })), [1, -1.5, -2, 2.5], 1e-7);
+    expectClose(gradOf(l1l2({ l1: 0.5, l2: 0.5 })), [1, -1.5, -2, 2.5], { atol: 1e-7 });
   });
 
   it.each([
@@ -71,7 +71,7 @@ describe('regularizer gradients', () => {
     const w = M().requireGrad();
     l2(0.5)(w).backward();
     new SGD({ learningRate: 0.1 }).step([w]);
-    expectClose(w.data, [0.95, -1.9, -2.85, 3.8], 1e-6);
+    expectClose(w.data, [0.95, -1.9, -2.85, 3.8], { atol: 1e-6 });
   });
 });
 

@@ -23,8 +23,8 @@ describe('RMSprop: three steps worked by hand', () => {
     GRADS.forEach((g, k) => {
       setGrad(w, g);
       opt.step([w]);
-      expectClose(w.data, expectedW[k]!, 1e-6);
-      expectClose(opt.stateDict(new Map([[w, 'w']])).get('rmsprop/w/ms')!.data, expectedMs[k]!, 1e-7);
+      expectClose(w.data, expectedW[k]!, { atol: 1e-6 });
+      expectClose(opt.stateDict(new Map([[w, 'w']])).get('rmsprop/w/ms')!.data, expectedMs[k]!, { atol: 1e-7 });
     });
   });
 
@@ -34,7 +34,7 @@ describe('RMSprop: three steps worked by hand', () => {
     const w = param([0]);
     setGrad(w, [1e-4]);
     new RMSprop({ learningRate: 1, epsilon: 0.01 }).step([w]);
-    expectClose(w.data, [-1e-4 / (Math.sqrt(1e-9) + 0.01)], 1e-9);
+    expectClose(w.data, [-1e-4 / (Math.sqrt(1e-9) + 0.01)], { atol: 1e-9 });
   });
 });
 
@@ -50,11 +50,11 @@ describe('RMSprop momentum and centered (hand-worked; the trajectories are check
     const s2 = 0.1 / (Math.sqrt(0.19) + 1e-7);
     setGrad(w, [1]);
     opt.step([w]);
-    expectClose(w.data, [-s1], 1e-7);
+    expectClose(w.data, [-s1], { atol: 1e-7 });
     setGrad(w, [1]);
     opt.step([w]);
-    expectClose(w.data, [-s1 - (0.5 * s1 + s2)], 1e-7);
-    expectClose(opt.stateDict(new Map([[w, 'w']])).get('rmsprop/w/velocity')!.data, [-(0.5 * s1 + s2)], 1e-7);
+    expectClose(w.data, [-s1 - (0.5 * s1 + s2)], { atol: 1e-7 });
+    expectClose(opt.stateDict(new Map([[w, 'w']])).get('rmsprop/w/velocity')!.data, [-(0.5 * s1 + s2)], { atol: 1e-7 });
   });
 
   it('centered: divides by sqrt(ms - mg^2) + eps', () => {
@@ -65,11 +65,11 @@ describe('RMSprop momentum and centered (hand-worked; the trajectories are check
     const opt = new RMSprop({ learningRate: 0.1, centered: true });
     setGrad(w, [1]);
     opt.step([w]);
-    expectClose(w.data, [-0.1 / (0.3 + 1e-7)], 1e-7);
+    expectClose(w.data, [-0.1 / (0.3 + 1e-7)], { atol: 1e-7 });
     setGrad(w, [-1]);
     opt.step([w]);
-    expectClose(w.data, [-0.1 / (0.3 + 1e-7) + 0.1 / (Math.sqrt(0.1899) + 1e-7)], 1e-7);
-    expectClose(opt.stateDict(new Map([[w, 'w']])).get('rmsprop/w/mg')!.data, [-0.01], 1e-8);
+    expectClose(w.data, [-0.1 / (0.3 + 1e-7) + 0.1 / (Math.sqrt(0.1899) + 1e-7)], { atol: 1e-7 });
+    expectClose(opt.stateDict(new Map([[w, 'w']])).get('rmsprop/w/mg')!.data, [-0.01], { atol: 1e-8 });
   });
 
   it('keeps only the slots in use: ms; mg when centered; velocity with momentum', () => {

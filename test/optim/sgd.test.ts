@@ -16,7 +16,7 @@ describe('SGD: three steps worked by hand', () => {
     GRADS.forEach((g, k) => {
       setGrad(w, g);
       opt.step([w]);
-      expectClose(w.data, expected[k]!, 1e-6);
+      expectClose(w.data, expected[k]!, { atol: 1e-6 });
     });
     expect([...opt.stateDict(new Map([[w, 'w']])).keys()]).toEqual(['sgd/step']); // no velocity without momentum
   });
@@ -34,8 +34,8 @@ describe('SGD: three steps worked by hand', () => {
     GRADS.forEach((g, k) => {
       setGrad(w, g);
       opt.step([w]);
-      expectClose(w.data, expectedW[k]!, 1e-6);
-      expectClose(opt.stateDict(new Map([[w, 'w']])).get('sgd/w/velocity')!.data, expectedV[k]!, 1e-6);
+      expectClose(w.data, expectedW[k]!, { atol: 1e-6 });
+      expectClose(opt.stateDict(new Map([[w, 'w']])).get('sgd/w/velocity')!.data, expectedV[k]!, { atol: 1e-6 });
     });
     expect(opt.iterations).toBe(3);
   });
@@ -50,7 +50,7 @@ describe('SGD: three steps worked by hand', () => {
     GRADS.forEach((g, k) => {
       setGrad(w, g);
       opt.step([w]);
-      expectClose(w.data, expected[k]!, 1e-6);
+      expectClose(w.data, expected[k]!, { atol: 1e-6 });
     });
   });
 });

@@ -61,7 +61,7 @@ describe.each(BINARY)('%s', (name, op, ref, domain) => {
     const b = domain === 'nonzero' ? positive(sb, 2) : uniform(sb, 2, -2, 2);
     const y = op(a, b);
     expect(y.shape).toEqual(so);
-    expectClose(y.data, reference(ref, a, b, so), ATOL, RTOL);
+    expectClose(y.data, reference(ref, a, b, so), { atol: ATOL, rtol: RTOL });
     expect(y.requiresGrad).toBe(false);
     expect(y.gradFn).toBeNull();
   });
@@ -153,7 +153,7 @@ describe.each(UNARY)('%s', (name, op, ref, domain) => {
     const out = ndZeros(shape);
     ref(out, broadcastView(x, shape));
     // tanh's reference formula loses a little near 0 (e - 1 cancels): atol 1e-6 there.
-    expectClose(y.data, out.data, name === 'tanh' ? 1e-6 : ATOL, RTOL);
+    expectClose(y.data, out.data, { atol: name === 'tanh' ? 1e-6 : ATOL, rtol: RTOL });
   });
 });
 

@@ -73,10 +73,10 @@ describe('batchNormReport', () => {
     const [r] = batchNormReport(model, x);
     const { mean, variance } = naiveMoments(x);
     const batchVar = variance.map((v) => (v * 32) / 31); // same kind as an 'unbiased' moving variance
-    expectClose(r!.batchMean, mean, 1e-6, 1e-5);
-    expectClose(r!.batchVariance, batchVar, 1e-6, 1e-5);
-    expectClose(r!.meanGap, mean.map((mu, c) => Math.abs(mu - [5, -3, 2][c]!) / Math.sqrt([4, 1, 0.25][c]! + 0.01)), 1e-6, 1e-5);
-    expectClose(r!.varianceRatio, batchVar.map((v, c) => (v + 0.01) / ([4, 1, 0.25][c]! + 0.01)), 1e-6, 1e-5);
+    expectClose(r!.batchMean, mean, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(r!.batchVariance, batchVar, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(r!.meanGap, mean.map((mu, c) => Math.abs(mu - [5, -3, 2][c]!) / Math.sqrt([4, 1, 0.25][c]! + 0.01)), { atol: 1e-6, rtol: 1e-5 });
+    expectClose(r!.varianceRatio, batchVar.map((v, c) => (v + 0.01) / ([4, 1, 0.25][c]! + 0.01)), { atol: 1e-6, rtol: 1e-5 });
     expect(r!.count).toBe(32);
     expect(Array.from(r!.movingMean)).toEqual([5, -3, 2]);
     // Channel 2: mean ~1 against a moving mean of 2 with std 0.5 -> gap ~2.
@@ -123,7 +123,7 @@ describe('batchNormReport', () => {
     let h = x;
     for (const layer of model.layers.slice(0, 4)) h = layer.call(h, { isTraining: false });
     const report = batchNormReport(model, x);
-    expectClose(report[1]!.batchMean, naiveMoments(h).mean, 1e-6, 1e-5);
+    expectClose(report[1]!.batchMean, naiveMoments(h).mean, { atol: 1e-6, rtol: 1e-5 });
     expect(dense2).toBeInstanceOf(Dense);
     expect(bn2).toBeInstanceOf(BatchNorm);
   });

@@ -99,10 +99,10 @@ describe('recomputeBatchNormStatistics', () => {
       const summary = recomputeBatchNormStatistics(net.model, xs.map(toTensor));
       expect(summary).toEqual({ batches: 5, layers: { bn1: 5, bn2: 5 }, frozen: [] });
       const want = expectedStatistics(net, xs, mode);
-      expectClose(net.bn1.movingMean!.data, want.m1, ATOL, RTOL);
-      expectClose(net.bn1.movingVariance!.data, want.v1, ATOL, RTOL);
-      expectClose(net.bn2.movingMean!.data, want.m2, ATOL, RTOL);
-      expectClose(net.bn2.movingVariance!.data, want.v2, ATOL, RTOL);
+      expectClose(net.bn1.movingMean!.data, want.m1, { atol: ATOL, rtol: RTOL });
+      expectClose(net.bn1.movingVariance!.data, want.v1, { atol: ATOL, rtol: RTOL });
+      expectClose(net.bn2.movingMean!.data, want.m2, { atol: ATOL, rtol: RTOL });
+      expectClose(net.bn2.movingVariance!.data, want.v2, { atol: ATOL, rtol: RTOL });
     });
   }
 
@@ -149,8 +149,8 @@ describe('recomputeBatchNormStatistics', () => {
     recomputeBatchNormStatistics(model, xs.map(toTensor));
     const s = xs.map(moments);
     const want = [0, 1].map((c) => (s[0]!.variance[c]! * 6 / 5 + s[1]!.variance[c]! * 6 / 5 + s[2]!.variance[c]! * 3 / 2) / 3);
-    expectClose(bn.movingVariance!.data, want, ATOL, RTOL);
-    expectClose(bn.movingMean!.data, [0, 1].map((c) => s.reduce((a, b) => a + b.mean[c]!, 0) / 3), ATOL, RTOL);
+    expectClose(bn.movingVariance!.data, want, { atol: ATOL, rtol: RTOL });
+    expectClose(bn.movingMean!.data, [0, 1].map((c) => s.reduce((a, b) => a + b.mean[c]!, 0) / 3), { atol: ATOL, rtol: RTOL });
   });
 
   it('counts N*H*W values per channel for NHWC input', () => {
@@ -163,8 +163,8 @@ describe('recomputeBatchNormStatistics', () => {
     recomputeBatchNormStatistics(model, [x]);
     const rows = Array.from({ length: 18 }, (_, i) => [data[2 * i]!, data[2 * i + 1]!]);
     const { mean, variance } = moments(rows);
-    expectClose(bn.movingMean!.data, mean, ATOL, RTOL);
-    expectClose(bn.movingVariance!.data, variance.map((v) => (v * 18) / 17), ATOL, RTOL);
+    expectClose(bn.movingMean!.data, mean, { atol: ATOL, rtol: RTOL });
+    expectClose(bn.movingVariance!.data, variance.map((v) => (v * 18) / 17), { atol: ATOL, rtol: RTOL });
   });
 
   it('leaves every weight bit-identical, records no graph and restores the observers', () => {
@@ -191,7 +191,7 @@ describe('recomputeBatchNormStatistics', () => {
     expect(summary).toEqual({ batches: 3, layers: { bn1: 3 }, frozen: ['bn2'] });
     expect([bitsOf(net.bn2.movingMean!), bitsOf(net.bn2.movingVariance!)]).toEqual(frozenBefore);
     const want = expectedStatistics(net, xs, 'unbiased');
-    expectClose(net.bn1.movingMean!.data, want.m1, ATOL, RTOL);
+    expectClose(net.bn1.movingMean!.data, want.m1, { atol: ATOL, rtol: RTOL });
   });
 
   it('accepts any iterable (a generator), and walks nested Sequentials with stateDict-style names', () => {

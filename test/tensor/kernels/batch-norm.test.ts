@@ -8,7 +8,8 @@ import * as fastBackward from '../../../src/tensor/kernels/batch-norm-fast-backw
 import * as fast from '../../../src/tensor/kernels/batch-norm-fast.js';
 import * as ref from '../../../src/tensor/kernels/batch-norm-reference.js';
 import { reluGrad } from '../../../src/tensor/kernels/elementwise.js';
-import { expectClose, rand } from './reference.js';
+import { expectClose, expectSameBits } from '../../helpers.js';
+import { rand } from './reference.js';
 
 /** The fast kernels, with the reference's step-by-step ones (normalize, affineGrads, trainingInputGrad) beside them. */
 const bn = { ...ref, ...fast, ...fastBackward };
@@ -27,14 +28,14 @@ describe('fused batch-norm training kernels', () => {
         const invStd = bn.inverseStd(variance, 1e-3);
 
         const { y, xHat } = bn.normalize(x, mean, invStd, gamma, beta);
-        expectClose(bn.normalizeTraining(x, mean, invStd, gamma, beta), Float64Array.from(y), 1e-6, 1e-5);
+        expectClose(bn.normalizeTraining(x, mean, invStd, gamma, beta), Float64Array.from(y), { atol: 1e-6, rtol: 1e-5 });
 
         const { gGamma, gBeta } = bn.affineGrads(gy, xHat, channels);
         const gx = bn.trainingInputGrad(gy, xHat, invStd, gamma, gGamma, gBeta);
         const fused = bn.trainingBackward(x, gy, mean, invStd, gamma, true);
-        expectClose(fused.gBeta, Float64Array.from(gBeta), 1e-5, 1e-5);
-        expectClose(fused.gGamma, Float64Array.from(gGamma), 1e-5, 1e-4);
-        expectClose(fused.gx!, Float64Array.from(gx), 1e-5, 1e-4);
+        expectClose(fused.gBeta, Float64Array.from(gBeta), { atol: 1e-5, rtol: 1e-5 });
+        expectClose(fused.gGamma, Float64Array.from(gGamma), { atol: 1e-5, rtol: 1e-4 });
+        expectClose(fused.gx!, Float64Array.from(gx), { atol: 1e-5, rtol: 1e-4 });
         expect(bn.trainingBackward(x, gy, mean, invStd, gamma, false).gx).toBeNull();
       });
     }
@@ -61,7 +62,7 @@ describe('fused batch-norm training kernels', () => {
         want[i * channels + c] = (invStd[c]! / m) * (m * gamma[c]! * gy[i * channels + c]! - sg - h * sgh);
       }
     }
-    expectClose(gx!, want, 1e-5, 1e-4);
+    expectClose(gx!, want, { atol: 1e-5, rtol: 1e-4 });
   });
 
   it('with a fused ReLU (mask recomputed from x) and gx written over gy: the floats of reluGrad, then the plain backward', () => {
@@ -73,14 +74,14 @@ describe('fused batch-norm training kernels', () => {
     const invStd = bn.inverseStd(variance, 1e-3);
     const y = bn.normalizeTraining(x, mean, invStd, gamma, beta, true);
     const bnOut = bn.normalizeTraining(x, mean, invStd, gamma, beta);
-    expect(y).toEqual(reluGrad(bnOut, bnOut)); // relu(bnOut): bnOut where it is > 0, else 0
+    expectSameBits(y, reluGrad(bnOut, bnOut)); // relu(bnOut): bnOut where it is > 0, else 0
     expect(y.some((v) => v === 0) && y.some((v) => v > 0)).toBe(true);
     const gy = rand(m * channels, 6);
     const want = bn.trainingBackward(x, reluGrad(y, gy), mean, invStd, gamma, true);
     const gyCopy = Float32Array.from(gy);
     const got = bn.trainingBackward(x, gyCopy, mean, invStd, gamma, true, { relu: true, beta, into: gyCopy });
     expect(got.gx).toBe(gyCopy);
-    expect(got.gx).toEqual(want.gx);
+    expectSameBits(got.gx!, want.gx!);
     expect(got.gGamma).toEqual(want.gGamma);
     expect(got.gBeta).toEqual(want.gBeta);
   });

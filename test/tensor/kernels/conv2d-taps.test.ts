@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { liveTaps, sliceKernel, trimmedGeometry, unsliceKernelGrad } from '../../../src/tensor/kernels/conv2d-taps.js';
 import { conv2dBackwardInput, conv2dBackwardKernel, conv2dForward } from '../../../src/tensor/kernels/conv2d.js';
 import { conv2dGeometry, type Padding } from '../../../src/tensor/kernels/im2col.js';
-import { expectClose, naiveConv, rand } from './reference.js';
+import { expectClose } from '../../helpers.js';
+import { naiveConv, rand } from './reference.js';
 
 describe('liveTaps', () => {
   it('a 3x3 SAME window over a 1x1 image reads only its centre tap', () => {
@@ -59,10 +60,10 @@ describe('convolutions with dead taps', () => {
       const k = rand(ks.reduce((a, b) => a * b), 110 + i);
       const gy = rand(g.n * g.oh * g.ow * g.cout, 120 + i);
       const ref = naiveConv(x, k, { n: xs[0], h: xs[1], w: xs[2], cin: xs[3], kh: ks[0], kw: ks[1], cout: ks[3], sh: s, sw: s, padding }, gy);
-      expectClose(conv2dForward(x, k, g), ref.y, 1e-5, 1e-4);
-      expectClose(conv2dBackwardInput(gy, k, g), ref.gx, 1e-5, 1e-4);
+      expectClose(conv2dForward(x, k, g), ref.y, { atol: 1e-5, rtol: 1e-4 });
+      expectClose(conv2dBackwardInput(gy, k, g), ref.gx, { atol: 1e-5, rtol: 1e-4 });
       const gk = conv2dBackwardKernel(x, gy, g);
-      expectClose(gk, ref.gk, 1e-5, 1e-4);
+      expectClose(gk, ref.gk, { atol: 1e-5, rtol: 1e-4 });
       const t = liveTaps(g)!;
       const tap = g.cin * g.cout;
       for (let ky = 0; ky < g.kh; ky++) {

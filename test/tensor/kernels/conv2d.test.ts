@@ -9,7 +9,8 @@ import {
   conv2dBackwardInput, conv2dBackwardKernel, conv2dForward, conv2dGeometry, type Padding,
 } from '../../../src/tensor/kernels/conv2d.js';
 import { backend, setBackend } from '../../../src/tensor/kernels/backend.js';
-import { expectClose, naiveConv, rand, type RefConv } from './reference.js';
+import { expectClose } from '../../helpers.js';
+import { naiveConv, rand, type RefConv } from './reference.js';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;
@@ -51,9 +52,9 @@ describe('conv2d kernels', () => {
       const gy = rand(g.n * g.oh * g.ow * g.cout, 30 + i);
       const ref = naiveConv(x, k, refOf(xs, ks, strides, padding), gy);
       expect([g.n, g.oh, g.ow, g.cout]).toEqual(ref.shape);
-      expectClose(conv2dForward(x, k, g), ref.y, ATOL, RTOL);
-      expectClose(conv2dBackwardInput(gy, k, g), ref.gx, ATOL, RTOL);
-      expectClose(conv2dBackwardKernel(x, gy, g), ref.gk, ATOL, RTOL);
+      expectClose(conv2dForward(x, k, g), ref.y, { atol: ATOL, rtol: RTOL });
+      expectClose(conv2dBackwardInput(gy, k, g), ref.gx, { atol: ATOL, rtol: RTOL });
+      expectClose(conv2dBackwardKernel(x, gy, g), ref.gk, { atol: ATOL, rtol: RTOL });
     });
   });
 
@@ -66,9 +67,9 @@ describe('conv2d kernels', () => {
       const k = rand(size(ks), 2);
       const gy = rand(g.n * g.oh * g.ow * g.cout, 3);
       const ref = naiveConv(x, k, refOf(xs, ks, [2, 1], 'same'), gy);
-      expectClose(conv2dForward(x, k, g, { chunkRows }), ref.y, ATOL, RTOL);
-      expectClose(conv2dBackwardInput(gy, k, g, { chunkRows }), ref.gx, ATOL, RTOL);
-      expectClose(conv2dBackwardKernel(x, gy, g, { chunkRows }), ref.gk, ATOL, RTOL);
+      expectClose(conv2dForward(x, k, g, { chunkRows }), ref.y, { atol: ATOL, rtol: RTOL });
+      expectClose(conv2dBackwardInput(gy, k, g, { chunkRows }), ref.gx, { atol: ATOL, rtol: RTOL });
+      expectClose(conv2dBackwardKernel(x, gy, g, { chunkRows }), ref.gk, { atol: ATOL, rtol: RTOL });
     });
   }
 
@@ -98,9 +99,9 @@ describe('conv2d kernels', () => {
         const k = rand(size(ks), 20 + i);
         const gy = rand(g.n * g.oh * g.ow * g.cout, 30 + i);
         const ref = naiveConv(x, k, refOf(xs, ks, strides, padding), gy);
-        expectClose(conv2dForward(x, k, g, { chunkRows: 5 }), ref.y, ATOL, RTOL);
-        expectClose(conv2dBackwardInput(gy, k, g, { chunkRows: 5 }), ref.gx, ATOL, RTOL);
-        expectClose(conv2dBackwardKernel(x, gy, g, { chunkRows: 5 }), ref.gk, ATOL, RTOL);
+        expectClose(conv2dForward(x, k, g, { chunkRows: 5 }), ref.y, { atol: ATOL, rtol: RTOL });
+        expectClose(conv2dBackwardInput(gy, k, g, { chunkRows: 5 }), ref.gx, { atol: ATOL, rtol: RTOL });
+        expectClose(conv2dBackwardKernel(x, gy, g, { chunkRows: 5 }), ref.gk, { atol: ATOL, rtol: RTOL });
       });
     } finally {
       setBackend(previous);

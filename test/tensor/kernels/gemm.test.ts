@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { setBackend } from '../../../src/tensor/kernels/backend.js';
 import { gemm as gemmSelected, gemmJs } from '../../../src/tensor/kernels/gemm.js';
-import { expectClose, naiveGemm, rand } from './reference.js';
+import { expectClose } from '../../helpers.js';
+import { naiveGemm, rand } from './reference.js';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;
@@ -47,7 +48,7 @@ describe.each([
         const b = rand(k * n, n * 1000 + k + 1);
         const c = new Float32Array(m * n).fill(Number.NaN); // overwritten, never read
         gemm(a, b, c, m, k, n, { transA, transB });
-        expectClose(c, naiveGemm(a, b, m, k, n, transA, transB), ATOL, RTOL);
+        expectClose(c, naiveGemm(a, b, m, k, n, transA, transB), { atol: ATOL, rtol: RTOL });
       });
     }
   }
@@ -61,7 +62,7 @@ describe.each([
       const c = Float32Array.from(c0);
       gemm(a, b, c, m, k, n, { transA, transB, accumulate: true });
       const ref = naiveGemm(a, b, m, k, n, transA, transB).map((v, i) => v + c0[i]!);
-      expectClose(c, ref, ATOL, RTOL);
+      expectClose(c, ref, { atol: ATOL, rtol: RTOL });
     });
   }
 
@@ -73,7 +74,7 @@ describe.each([
     const a = abuf.subarray(10);
     const b = bbuf.subarray(3);
     gemm(a, b, cbuf.subarray(4, 4 + m * n), m, k, n);
-    expectClose(cbuf.subarray(4, 4 + m * n), naiveGemm(a, b, m, k, n, false, false), ATOL, RTOL);
+    expectClose(cbuf.subarray(4, 4 + m * n), naiveGemm(a, b, m, k, n, false, false), { atol: ATOL, rtol: RTOL });
     expect([...cbuf.subarray(0, 4), ...cbuf.subarray(4 + m * n)]).toEqual([42, 42, 42, 42, 42, 42, 42, 42]);
   });
 
@@ -85,7 +86,7 @@ describe.each([
     const b = rand(k * n, 7);
     const c = new Float32Array(m * n);
     gemm(a, b, c, m, k, n);
-    expectClose(c, naiveGemm(a, b, m, k, n, false, false), ATOL, RTOL);
+    expectClose(c, naiveGemm(a, b, m, k, n, false, false), { atol: ATOL, rtol: RTOL });
   });
 
   it('k = 0 gives zeros (or leaves C unchanged with accumulate)', () => {
@@ -130,7 +131,7 @@ describe('setBackend', () => {
       setBackend(previous);
     }
     gemmSelected(a, b, viaDefault, 37, 53, 29);
-    expectClose(viaDefault, viaJs, ATOL, RTOL);
+    expectClose(viaDefault, viaJs, { atol: ATOL, rtol: RTOL });
     // @ts-expect-error not a backend
     expect(() => setBackend('gpu')).toThrow("setBackend: expected 'wasm' or 'js', got 'gpu'");
   });

@@ -3,7 +3,6 @@
  * from the definitions, in float64, sharing no code with the kernels. Not a
  * test file itself.
  */
-import { expect } from 'vitest';
 import { Random } from '../../../src/tensor/random.js';
 
 /** n uniform values in [-1, 1) from a seeded generator. */
@@ -83,14 +82,3 @@ export function naiveConv(x: Float32Array, K: Float32Array, c: RefConv, gy?: Flo
   return { y, gx, gk, shape: [c.n, oh, ow, c.cout] };
 }
 
-/** Elementwise |actual - expected| <= atol + rtol * |expected|; reports the first bad element. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
-      expect.fail(`element ${i}: got ${a}, expected ${e} (atol ${atol}, rtol ${rtol})`);
-    }
-  }
-}

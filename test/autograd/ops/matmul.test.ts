@@ -5,11 +5,12 @@
  * messages.
  */
 import { describe, expect, it } from 'vitest';
-import { matmul } from '../../src/autograd/ops/matmul.js';
-import { gradcheck } from '../../src/autograd/gradcheck.js';
-import { backward } from '../../src/autograd/graph.js';
-import { Tensor } from '../../src/tensor/tensor.js';
-import { expectClose, naiveGemm, rand } from '../tensor/kernels/reference.js';
+import { matmul } from '../../../src/autograd/ops/matmul.js';
+import { gradcheck } from '../../../src/autograd/gradcheck.js';
+import { backward } from '../../../src/autograd/graph.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+import { expectClose } from '../../helpers.js';
+import { naiveGemm, rand } from '../../tensor/kernels/reference.js';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;
@@ -67,7 +68,7 @@ describe('matmul', () => {
       const ref = naiveBatched(a, b);
       const y = matmul(a, b);
       expect(y.shape).toEqual(ref.shape);
-      expectClose(y.data, ref.data, ATOL, RTOL);
+      expectClose(y.data, ref.data, { atol: ATOL, rtol: RTOL });
     });
   }
 

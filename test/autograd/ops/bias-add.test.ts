@@ -4,10 +4,10 @@
  * rtol 1e-2), and the kernels against plain loops.
  */
 import { describe, expect, it } from 'vitest';
-import { Random, Tensor, add, gradcheck, mul, relu, sum, tensor } from '../../src/index.js';
-import { biasAdd } from '../../src/autograd/ops/bias-add.js';
-import { addBias } from '../../src/tensor/kernels/elementwise.js';
-import { sumRows } from '../../src/tensor/kernels/reduce.js';
+import { Random, Tensor, add, gradcheck, mul, relu, sum, tensor } from '../../../src/index.js';
+import { biasAdd } from '../../../src/autograd/ops/bias-add.js';
+import { addBias } from '../../../src/tensor/kernels/elementwise.js';
+import { sumRows } from '../../../src/tensor/kernels/reduce.js';
 
 function randomTensor(shape: number[], seed: number): Tensor {
   const rng = new Random(seed);

@@ -5,11 +5,12 @@
  * 1e-3 + 1e-2 |numeric|), options, and the error messages.
  */
 import { describe, expect, it } from 'vitest';
-import { conv2d, type Conv2dOptions } from '../../src/autograd/ops/conv2d.js';
-import { gradcheck } from '../../src/autograd/gradcheck.js';
-import { noGrad } from '../../src/autograd/graph.js';
-import { Tensor } from '../../src/tensor/tensor.js';
-import { expectClose, naiveConv, rand } from '../tensor/kernels/reference.js';
+import { conv2d, type Conv2dOptions } from '../../../src/autograd/ops/conv2d.js';
+import { gradcheck } from '../../../src/autograd/gradcheck.js';
+import { noGrad } from '../../../src/autograd/graph.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+import { expectClose } from '../../helpers.js';
+import { naiveConv, rand } from '../../tensor/kernels/reference.js';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;
@@ -26,7 +27,7 @@ describe('conv2d', () => {
       const y = conv2d(x, k, opts);
       const ref = naiveConv(x.data, k.data, { n: 2, h: 7, w: 6, cin: 3, kh: 3, kw: 2, cout: 4, sh, sw, padding: opts.padding! });
       expect(y.shape).toEqual(ref.shape);
-      expectClose(y.data, ref.y, ATOL, RTOL);
+      expectClose(y.data, ref.y, { atol: ATOL, rtol: RTOL });
     }
   });
 
