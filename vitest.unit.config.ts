@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
@@ -17,8 +19,8 @@ import base from './vitest.config.js';
  * CPU time of the isolated run). Files that mock modules or change
  * process-wide state (the backend, the thread count, the wasm limits) would
  * leak into the files after them, and a file that measures the heap would
- * see theirs, so those run isolated in `unit-isolated`: add a file to
- * ISOLATED_TESTS when it does any of these.
+ * see theirs, so those run isolated in `unit-isolated` (ISOLATED_TESTS finds
+ * them by what they call).
  */
 export const SLOW_TESTS = [
   'test/examples/**', // end-to-end CLI runs of the examples (spawn npx tsx, train on MNIST)
@@ -29,18 +31,20 @@ export const SLOW_TESTS = [
   'test/docs/snippets.test.ts', // type-checks every docs block with a full TypeScript program
 ];
 
-export const ISOLATED_TESTS = [
-  'test/data/mnist-missing.test.ts', // vi.mock('node:module')
-  'test/tensor/kernels/backend.test.ts', // setBackend / setThreads
-  'test/tensor/kernels/batch-norm-wasm.test.ts',
-  'test/tensor/kernels/conv2d-empty-batch.test.ts',
-  'test/tensor/kernels/conv2d-wasm.test.ts',
-  'test/tensor/kernels/conv2d.test.ts',
-  'test/tensor/kernels/gemm-wasm.test.ts', // also setWasmLimits
-  'test/tensor/kernels/gemm.test.ts',
-  'test/tensor/kernels/nan-propagation.test.ts',
-  'test/train/fit.test.ts', // measures heap growth, which other files' garbage in a shared heap disturbs
-];
+/**
+ * Found, not listed: a file that changes process-wide state (the backend, the
+ * thread count, the wasm limits, the runtime's test delays), mocks modules,
+ * or says `@isolated` in a comment (fit.test.ts: it measures heap growth).
+ */
+const CHANGES_GLOBAL_STATE = /\b(setBackend|setThreads|setGemmBackend|setGemmThreads|setWasmLimits|setGemmWasmLimits|setTestDelays|vi\.mock|vi\.spyOn|vi\.stubGlobal)\b|@isolated/;
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+export const ISOLATED_TESTS = testFiles('test').filter((f) => CHANGES_GLOBAL_STATE.test(readFileSync(f, 'utf8')));
 
 const shared = { testTimeout: base.test!.testTimeout };
 

@@ -171,6 +171,7 @@ describe('fit', () => {
     const opts = { optimizer: new Adam({ learningRate: 0.001 }), loss: softmaxCrossEntropyWithLogits, batchSize: 16 };
     fit(m, data, { ...opts, steps: 50 });
     globalThis.gc?.();
+    // @isolated: heap growth is measured here, so this file runs in its own module graph in test:unit.
     const start = process.memoryUsage().heapUsed;
     fit(m, data, { ...opts, steps: 400 });
     globalThis.gc?.();
