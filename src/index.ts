@@ -30,6 +30,9 @@ export { exponentialDecay, cosineDecay, piecewiseConstant, type ExponentialDecay
 export { moments, batchNormalization } from './autograd/ops/nn.js';
 export { batchNormTraining, batchNormInference, type BatchNormTrainingResult, type BatchNormOpOptions } from './autograd/ops/batch-norm.js';
 export { layerNormalization, groupNormalization, type LayerNormalizationOptions, type GroupNormalizationOptions } from './autograd/ops/group-norm.js';
+export { batchRenormTraining, renormAffine } from './autograd/ops/batch-renorm.js';
+export { ghostBatchNormTraining, ghostMoments, type GhostBatchNormOptions } from './autograd/ops/ghost-batch-norm.js';
+export { type RenormClipping, type ResolvedClipping } from './layers/batch-renorm.js';
 export { biasAdd } from './autograd/ops/bias-add.js';
 export { Layer, type CallOptions, type Regularizer } from './layers/layer.js';
 export { Dense, type DenseOptions } from './layers/dense.js';
