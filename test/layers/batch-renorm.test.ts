@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   BatchNorm, Dense, Sequential, Tensor, backward, batchNormReport, batchNormTraining, batchRenormTraining, foldBatchNorm,
-  fromBytes, gradcheck, randomNormal, toBytes,
+  fromBytes, gradcheck, randomNormal, recomputeBatchNormStatistics, toBytes,
 } from '../../src/index.js';
 import { expectClose, uniform } from '../helpers.js';
 
@@ -183,3 +183,14 @@ function expectedCorrection(bn: BatchNorm, x: Tensor): { r: Float32Array; d: Flo
   }
   return { r, d };
 }
+
+describe('recomputeBatchNormStatistics with renorm', () => {
+  it('sets movingStddev = sqrt(movingVariance + eps) with the recomputed variance', () => {
+    const bn = new BatchNorm({ renorm: true });
+    const model = new Sequential([bn]);
+    model.call(randomNormal([8, 2], { seed: 1 }), { isTraining: true });
+    recomputeBatchNormStatistics(model, [randomNormal([8, 2], { seed: 2, mean: 3, stddev: 2 })]);
+    expect(bn.movingVariance!.data[0]!).toBeGreaterThan(1.5);
+    expectClose(bn.movingStddev!.data, Array.from(bn.movingVariance!.data, (v) => Math.sqrt(v + 1e-3)), { rtol: 1e-6 });
+  });
+});
