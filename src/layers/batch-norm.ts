@@ -97,6 +97,8 @@ export interface BatchMoments {
  * bn.call(x, { isTraining: false });  // moving statistics; nothing changes
  * bn.trainable = false;               // frozen: moving statistics even in a training call
  * [...bn.stateDict().keys()];         // ['gamma', 'beta', 'movingMean', 'movingVariance']
+ * new BatchNorm({ renorm: true, renormClipping: { rMax: 3, dMax: 5 } }); // + movingStddev, renormMean, renormStddev
+ * new BatchNorm({ virtualBatchSize: 8 }); // ghost batch norm: training normalizes virtual batches of 8
  */
 export class BatchNorm extends Layer {
   readonly kind = 'bn';
@@ -236,11 +238,7 @@ export class BatchNorm extends Layer {
     return applyActivation(y, after);
   }
 
-  /**
-   * A training call with renorm and/or virtual batches: the statistics (per
-   * virtual batch, averaged, as Keras) first, then r and d from them and the
-   * renorm state before its update, then the op with gamma * r, beta + gamma * d.
-   */
+  /** Renorm and/or virtual batches: statistics first (averaged over virtual batches), r and d, then the op. */
   private renormOrGhostTraining(x: Tensor, relu: boolean): BatchNormTrainingResult {
     const v = this.virtualBatchSize;
     if (v !== null && x.shape[0]! % v !== 0) {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  GroupNorm, LayerNorm, Sequential, Tensor, fromBytes, gradcheck, toBytes, groupNormalization, layerNormalization, randomNormal, sliceRows,
+  GroupNorm, LayerNorm, Sequential, Tensor, foldBatchNorm, fromBytes, gradcheck, toBytes, groupNormalization, layerNormalization, randomNormal, sliceRows,
 } from '../../src/index.js';
 import { expectClose, uniform } from '../helpers.js';
 
@@ -118,6 +118,8 @@ describe('LayerNorm / GroupNorm layers', () => {
     copy.call(x, { isTraining: false });
     fromBytes(copy, toBytes(model));
     expect(Array.from(copy.call(x, { isTraining: false }).data)).toEqual(Array.from(model.call(x, { isTraining: false }).data));
+    const folded = foldBatchNorm(model); // nothing to fold: the layers are copied as they are
+    expect(Array.from(folded.call(x, { isTraining: false }).data)).toEqual(Array.from(model.call(x, { isTraining: false }).data));
     model.trainable = false;
     expect(model.parameters().length).toBe(0);
   });
