@@ -115,3 +115,20 @@ describe('BatchNorm virtualBatchSize', () => {
     );
   });
 });
+
+describe('renorm and virtual batches with a fused ReLU', () => {
+  it("activation 'relu' gives max(y, 0) of the same layer without it, to the bit", () => {
+    const x = randomNormal([8, 2, 2, 3], { seed: 20, mean: 0.5 });
+    for (const opts of [{ renorm: true, renormClipping: { rMax: 1.5, dMax: 0.5 } }, { virtualBatchSize: 4 }, { renorm: true, virtualBatchSize: 2 }]) {
+      const fused = new BatchNorm({ ...opts, activation: 'relu' });
+      const plain = new BatchNorm(opts);
+      for (let step = 0; step < 2; step++) {
+        const xs = randomNormal([8, 2, 2, 3], { seed: 21 + step, mean: 1 + step });
+        const a = fused.call(xs, { isTraining: true });
+        const b = plain.call(xs, { isTraining: true });
+        expect(Array.from(a.data)).toEqual(Array.from(b.data, (v) => (v > 0 ? v : 0)));
+      }
+      expect(Array.from(fused.call(x, { isTraining: false }).data)).toEqual(Array.from(plain.call(x, { isTraining: false }).data, (v) => (v > 0 ? v : 0)));
+    }
+  });
+});
