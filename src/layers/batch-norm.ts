@@ -78,7 +78,7 @@ export interface BatchMoments {
   mean: Float32Array;
   /** Biased (divide by m) batch variance. */
   variance: Float32Array;
-  /** Values per channel, m: the batch size times the spatial size. */
+  /** Values per channel, m: the batch size times the spatial size (per virtual batch with virtualBatchSize, whose mean and variance are averaged over the virtual batches). */
   count: number;
   /** true when the layer normalized with these batch statistics (a training call, not frozen). */
   usedBatchStatistics: boolean;
