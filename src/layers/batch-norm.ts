@@ -18,17 +18,25 @@
  * inference procedure, PyTorch, multi-backend Keras 2.1+), or the biased batch variance
  * with 'biased' (tf.nn.moments in the classic TensorFlow 1 tutorials).
  *
+ * `renorm: true` (batch renormalization, Keras' semantics and state:
+ * src/layers/batch-renorm.ts) and `virtualBatchSize` (ghost batch norm:
+ * src/autograd/ops/ghost-batch-norm.ts) change only training calls; with
+ * both off, the training call is the plain one above.
+ *
  * `statisticsObserver` (default null) lets tools watch each call's input
  * statistics without changing the layer: recomputeBatchNormStatistics
  * (src/train/recompute-statistics.ts) and batchNormReport.
  */
-import { batchNormInference, batchNormTraining } from '../autograd/ops/batch-norm.js';
+import { batchNormInference, batchNormTraining, type BatchNormTrainingResult } from '../autograd/ops/batch-norm.js';
+import { renormAffine } from '../autograd/ops/batch-renorm.js';
+import { ghostBatchNormTraining, ghostMoments } from '../autograd/ops/ghost-batch-norm.js';
 import { ones, zeros } from '../tensor/create.js';
 import { channelMoments } from '../tensor/kernels/batch-norm.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkBoolean, checkNumber, checkOneOf, describe } from '../tensor/options.js';
+import { checkBoolean, checkInteger, checkNumber, checkOneOf, describe } from '../tensor/options.js';
 import { applyActivation, checkActivation, type Activation } from './activations.js';
+import { renormCorrection, resolveClipping, updateRenormStatistics, type RenormClipping, type RenormState, type ResolvedClipping } from './batch-renorm.js';
 import { checkLayerOptions, checkRank, Layer, type CallOptions } from './layer.js';
 
 /** Options of `BatchNorm`; the defaults are Keras's (see docs/conventions.md for other frameworks). */
@@ -46,9 +54,19 @@ export interface BatchNormOptions {
   movingVariance?: 'unbiased' | 'biased';
   /** Applied to the output (default 'linear': none); 'relu' runs fused into the normalization. */
   activation?: Activation;
+  /** Batch renormalization (Ioffe, 2017) in training calls, as Keras' renorm=True (default false). */
+  renorm?: boolean;
+  /** Bounds of renorm's r and d (default none: no clipping); assignable later as `bn.renormClipping` to ramp them. */
+  renormClipping?: RenormClipping;
+  /** Weight of the old value in renormMean/renormStddev (default 0.99, Keras). */
+  renormMomentum?: number;
+  /** Ghost batch norm: training calls normalize virtual batches of this many examples (Keras' virtual_batch_size; default none). */
+  virtualBatchSize?: number;
 }
 
-const BATCH_NORM_OPTIONS = ['momentum', 'epsilon', 'center', 'scale', 'movingVariance', 'activation'];
+const BATCH_NORM_OPTIONS = [
+  'momentum', 'epsilon', 'center', 'scale', 'movingVariance', 'activation', 'renorm', 'renormClipping', 'renormMomentum', 'virtualBatchSize',
+];
 
 /**
  * One call's per-channel input statistics, as seen by a `statisticsObserver`.
@@ -60,7 +78,7 @@ export interface BatchMoments {
   mean: Float32Array;
   /** Biased (divide by m) batch variance. */
   variance: Float32Array;
-  /** Values per channel, m: the batch size times the spatial size. */
+  /** Values per channel, m: the batch size times the spatial size (per virtual batch with virtualBatchSize, whose mean and variance are averaged over the virtual batches). */
   count: number;
   /** true when the layer normalized with these batch statistics (a training call, not frozen). */
   usedBatchStatistics: boolean;
@@ -79,6 +97,8 @@ export interface BatchMoments {
  * bn.call(x, { isTraining: false });  // moving statistics; nothing changes
  * bn.trainable = false;               // frozen: moving statistics even in a training call
  * [...bn.stateDict().keys()];         // ['gamma', 'beta', 'movingMean', 'movingVariance']
+ * new BatchNorm({ renorm: true, renormClipping: { rMax: 3, dMax: 5 } }); // + movingStddev, renormMean, renormStddev
+ * new BatchNorm({ virtualBatchSize: 8 }); // ghost batch norm: training normalizes virtual batches of 8
  */
 export class BatchNorm extends Layer {
   readonly kind = 'bn';
@@ -102,6 +122,19 @@ export class BatchNorm extends Layer {
    * for this observer in inference mode). It must not modify the arrays.
    */
   statisticsObserver: ((moments: BatchMoments) => void) | null = null;
+  /** Batch renormalization in training calls. */
+  readonly renorm: boolean;
+  /** Weight of the old value in renormMean and renormStddev. */
+  readonly renormMomentum: number;
+  /** Examples per virtual batch in training calls (null: the whole batch). */
+  readonly virtualBatchSize: number | null;
+  /** Renorm only: the running mean that d is measured from, initially 0. */
+  renormMean: Tensor | null = null;
+  /** Renorm only: the running sqrt(var + eps) that r and d divide by, initially 1. */
+  renormStddev: Tensor | null = null;
+  /** Renorm only: the inference average of sqrt(var + eps), initially 1; movingVariance is derived from it. */
+  movingStddev: Tensor | null = null;
+  private clipping: ResolvedClipping = { rMin: 0, rMax: Infinity, dMax: Infinity };
 
   constructor(opts: BatchNormOptions = {}) {
     super(checkLayerOptions('BatchNorm', opts, BATCH_NORM_OPTIONS) ?? 'bn');
@@ -119,6 +152,26 @@ export class BatchNorm extends Layer {
     this.center = center;
     this.scale = scale;
     this.movingVarianceMode = movingVariance;
+    const { renorm = false, renormMomentum = 0.99, virtualBatchSize } = opts;
+    this.renorm = checkBoolean('BatchNorm', 'renorm', renorm);
+    if (!renorm && (opts.renormClipping !== undefined || opts.renormMomentum !== undefined)) {
+      throw new Error('BatchNorm: renormClipping and renormMomentum need renorm: true');
+    }
+    this.renormMomentum = checkNumber('BatchNorm', 'renormMomentum', renormMomentum, 0, 1);
+    if (opts.renormClipping !== undefined) this.renormClipping = opts.renormClipping;
+    this.virtualBatchSize = virtualBatchSize === undefined ? null : checkInteger('BatchNorm', 'virtualBatchSize', virtualBatchSize, 1);
+  }
+
+  /**
+   * Renorm's clipping bounds, as used (a missing bound reads as 0 or Infinity).
+   * Assign between steps to ramp them, as the paper does:
+   * `bn.renormClipping = { rMax: 1 + 2 * t, dMax: 5 * t }`, t going 0 -> 1.
+   */
+  get renormClipping(): ResolvedClipping {
+    return { ...this.clipping };
+  }
+  set renormClipping(clipping: RenormClipping) {
+    this.clipping = resolveClipping(this.name, clipping);
   }
 
   /** Number of channels (the last axis), once built. */
@@ -135,6 +188,11 @@ export class BatchNorm extends Layer {
     if (this.center) this.beta = zeros([c]).requireGrad();
     this.movingMean = zeros([c]);
     this.movingVariance = ones([c]);
+    if (this.renorm) {
+      this.movingStddev = ones([c]);
+      this.renormMean = zeros([c]);
+      this.renormStddev = ones([c]);
+    }
   }
 
   /**
@@ -166,10 +224,36 @@ export class BatchNorm extends Layer {
       }
       return applyActivation(batchNormInference(x, this.movingMean!, this.movingVariance!, this.gamma, this.beta, this.epsilon, { relu }), after);
     }
-    const { y, mean, variance, count } = batchNormTraining(x, this.gamma, this.beta, this.epsilon, { relu });
+    const plain = !this.renorm && this.virtualBatchSize === null;
+    const { y, mean, variance, count } = plain
+      ? batchNormTraining(x, this.gamma, this.beta, this.epsilon, { relu })
+      : this.renormOrGhostTraining(x, relu);
     this.statisticsObserver?.({ mean, variance, count, usedBatchStatistics: true });
-    this.updateMovingStatistics(mean, variance, count);
+    if (this.renorm) {
+      const bessel = this.movingVarianceMode === 'unbiased' ? count / (count - 1) : 1;
+      updateRenormStatistics(this.renormState(), mean, variance, this.epsilon, this.momentum, this.renormMomentum, bessel);
+    } else {
+      this.updateMovingStatistics(mean, variance, count);
+    }
     return applyActivation(y, after);
+  }
+
+  /** Renorm and/or virtual batches: statistics first (averaged over virtual batches), r and d, then the op. */
+  private renormOrGhostTraining(x: Tensor, relu: boolean): BatchNormTrainingResult {
+    const v = this.virtualBatchSize;
+    if (v !== null && x.shape[0]! % v !== 0) {
+      throw new Error(`${this.name}: batch ${x.shape[0]} of input ${formatShape(x.shape)} is not divisible by virtualBatchSize ${v}`);
+    }
+    let gamma = this.gamma;
+    let beta = this.beta;
+    if (this.renorm) {
+      const m = v === null ? channelMoments(x.data, this.channels!) : ghostMoments(x, v);
+      const { r, d } = renormCorrection(m.mean, m.variance, this.renormState(), this.epsilon, this.clipping);
+      ({ gamma, beta } = renormAffine(this.gamma, this.beta, r, d));
+    }
+    return v === null
+      ? batchNormTraining(x, gamma, beta, this.epsilon, { relu })
+      : ghostBatchNormTraining(x, gamma, beta, this.epsilon, { virtualBatchSize: v, relu });
   }
 
   /**
@@ -187,6 +271,13 @@ export class BatchNorm extends Layer {
     }
   }
 
+  private renormState(): RenormState {
+    return {
+      renormMean: this.renormMean!.data, renormStddev: this.renormStddev!.data,
+      movingMean: this.movingMean!.data, movingStddev: this.movingStddev!.data, movingVariance: this.movingVariance!.data,
+    };
+  }
+
   override weights(): Map<string, Tensor> {
     const w = new Map<string, Tensor>();
     if (this.gamma) w.set('gamma', this.gamma);
@@ -198,6 +289,9 @@ export class BatchNorm extends Layer {
     const b = new Map<string, Tensor>();
     if (this.movingMean) b.set('movingMean', this.movingMean);
     if (this.movingVariance) b.set('movingVariance', this.movingVariance);
+    if (this.movingStddev) b.set('movingStddev', this.movingStddev);
+    if (this.renormMean) b.set('renormMean', this.renormMean);
+    if (this.renormStddev) b.set('renormStddev', this.renormStddev);
     return b;
   }
 }

@@ -138,6 +138,8 @@ export function recomputeBatchNormStatistics(model: Layer, batches: Iterable<Ten
     for (let c = 0; c < acc.sumMean.length; c++) {
       layer.movingMean!.data[c] = acc.sumMean[c]! / acc.batches; // (1/B) sum_b mu_b
       layer.movingVariance!.data[c] = acc.sumVariance[c]! / acc.batches; // (1/B) sum_b m/(m-1) sigma2_b
+      // A renorm layer derives movingVariance from movingStddev = sqrt(var + eps) at its next update: keep them in step.
+      if (layer.movingStddev) layer.movingStddev.data[c] = Math.sqrt(layer.movingVariance!.data[c]! + layer.epsilon);
     }
   }
   return { batches: count, layers, frozen };
