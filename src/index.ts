@@ -1,4 +1,5 @@
-// normgrad's public API. Every export is re-exported from the folder that owns it.
+// normgrad's public API: the core, which runs wherever JavaScript runs (no node: module).
+// Every export is re-exported from the folder that owns it. The Node-only pieces are in node.ts.
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export { type Shape, formatShape, broadcastShapes } from './tensor/shape.js';
 export { tensor, zeros, ones, full, scalar } from './tensor/create.js';
@@ -13,11 +14,8 @@ export { dropout } from './autograd/ops/dropout.js';
 export { sum, mean, max, min, argmax, type ReduceOptions, type Axes } from './autograd/ops/reduce.js';
 export { reshape, flatten, permute, transpose, sliceRows, concat } from './autograd/ops/shape.js';
 export { toNdarray, fromNdarray } from './tensor/ndarray-interop.js';
-export { loadMnist, mnistSplit, MNIST_PIXELS, MNIST_CLASSES, type MnistDataset, type MnistSubset, type MnistSplitOptions, type MnistSplits } from './data/mnist.js';
-export { mnistBatches, mnistStream, mnistTensors, type MnistBatch, type MnistBatchOptions, type MnistStreamOptions, type MnistStep, type MnistRange } from './data/mnist-batches.js';
 export { encodeSafetensors, decodeSafetensors, crc32, type DecodedSafetensors, type DecodedTensor } from './train/safetensors.js';
-export { writeFileAtomic, AtomicWriteError, type AtomicWriteFs } from './train/atomic-write.js';
-export { toBytes, fromBytes, saveCheckpoint, loadCheckpoint, type HasState, type HasOptimizerState, type CheckpointOptions } from './train/checkpoint.js';
+export { toBytes, fromBytes, type HasState, type HasOptimizerState, type CheckpointOptions } from './train/checkpoint.js';
 export { Optimizer, zeroGrad, type LearningRate, type SlotKind, type Slots } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
