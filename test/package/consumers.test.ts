@@ -168,9 +168,10 @@ describe('bundles', () => {
     expect(statSync(join(app, 'bundle.mjs')).size).toBeLessThan(40_000);
   }, 120_000);
 
-  describe.runIf(CHROMIUM !== null)('headless Chromium trains with the browser bundle', () => {
+  describe('headless Chromium trains with the browser bundle', () => {
     for (const isolated of [false, true]) {
       it(isolated ? 'cross-origin isolated (COOP same-origin, COEP require-corp)' : 'served plainly', async () => {
+        if (CHROMIUM === null) throw new Error('/usr/bin/chromium is missing: install Debian\'s chromium (.ci/run does)');
         expect(browserBundle).not.toBe('');
         const r = await trainInChromium(browserBundle, isolated, join(dir, isolated ? 'profile-isolated' : 'profile-plain'));
         console.log(`chromium ${isolated ? 'isolated' : 'plain'}: loss ${r.before.toFixed(3)} -> ${r.after.toFixed(3)}, backend ${r.backend}, threads ${r.threads}`);
