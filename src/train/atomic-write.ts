@@ -42,7 +42,15 @@ export interface AtomicWriteFs {
 
 /** Thrown by writeFileAtomic: names the target, never the temp file; `code` is the fs error code when there is one. */
 export class AtomicWriteError extends Error {
-  constructor(readonly target: string, readonly reason: string, readonly code: string | undefined, cause: unknown) {
+  constructor(
+    /** The path that was to be written. */
+    readonly target: string,
+    /** Why it failed, in words (the message without the target). */
+    readonly reason: string,
+    /** The fs error code (e.g. 'ENOSPC'), or undefined when the failure was not an fs error. */
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
     super(`writeFileAtomic: cannot write '${target}': ${reason}`, { cause });
   }
 }

@@ -33,6 +33,7 @@ export interface HasOptimizerState {
 
 /** Options for saving and loading: pass the optimizer to include its state. */
 export interface CheckpointOptions {
+  /** The optimizer whose state (Adam's m, v, step...) is saved or restored with the model. */
   optimizer?: HasOptimizerState;
 }
 

@@ -24,13 +24,17 @@ export const CRC32_METADATA_KEY = 'normgrad.crc32';
 
 /** A tensor as decoded from a file: a fresh Float32Array that the caller owns. */
 export interface DecodedTensor {
+  /** The tensor's shape. */
   shape: number[];
+  /** The values, row-major. */
   data: Float32Array;
 }
 
 /** What `decodeSafetensors` returns; `metadata` includes `normgrad.crc32` when the file has it. */
 export interface DecodedSafetensors {
+  /** Every tensor in the file, by name. */
   tensors: Map<string, DecodedTensor>;
+  /** The header's `__metadata__` strings. */
   metadata: Record<string, string>;
 }
 

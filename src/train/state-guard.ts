@@ -25,8 +25,11 @@ export interface GuardedModel {
 
 /** What the guard uses of an optimizer when present (the Optimizer base class has both). */
 export interface GuardedOptimizer {
+  /** Copies the slots, so restoreState can bring them back if the step fails. */
   saveState?(): void;
+  /** Puts back the slots saveState copied. */
   restoreState?(): void;
+  /** Every slot array, by checkpoint name, for the non-finite check. */
   slotArrays?(paramNames: Map<Tensor, string>): Iterable<[string, Float32Array]>;
 }
 
