@@ -24,8 +24,13 @@ function publicApi(): { undocumented: string[]; anyTyped: string[] } {
     if (!documented(s)) undocumented.push(exported.name);
     const decl = s.declarations?.[0];
     if (decl === undefined) continue;
+    if (s.flags & ts.SymbolFlags.Function) {
+      for (const sig of checker.getTypeOfSymbolAtLocation(s, decl).getCallSignatures()) {
+        if (isAny(sig.getReturnType()) || sig.getParameters().some((p) => isAny(checker.getTypeOfSymbolAtLocation(p, decl)))) anyTyped.push(exported.name);
+      }
+    }
     if (!(s.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface))) continue;
-    const type = s.flags & ts.SymbolFlags.Class ? checker.getDeclaredTypeOfSymbol(s) : checker.getDeclaredTypeOfSymbol(s);
+    const type = checker.getDeclaredTypeOfSymbol(s);
     for (const member of checker.getPropertiesOfType(type)) {
       const md = member.valueDeclaration ?? member.declarations?.[0];
       if (md === undefined) continue;
@@ -33,7 +38,11 @@ function publicApi(): { undocumented: string[]; anyTyped: string[] } {
       if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected) || member.name.startsWith('#')) continue;
       if (md.getSourceFile().fileName.includes('node_modules')) continue; // Error.message and the like
       if (!documented(member)) undocumented.push(`${exported.name}.${member.name}`);
-      if (isAny(checker.getTypeOfSymbolAtLocation(member, md))) anyTyped.push(`${exported.name}.${member.name}`);
+      const memberType = checker.getTypeOfSymbolAtLocation(member, md);
+      const signatures = memberType.getCallSignatures();
+      if (isAny(memberType) || signatures.some((sig) => isAny(sig.getReturnType()) || sig.getParameters().some((p) => isAny(checker.getTypeOfSymbolAtLocation(p, md))))) {
+        anyTyped.push(`${exported.name}.${member.name}`);
+      }
     }
   }
   return { undocumented, anyTyped };
@@ -46,7 +55,7 @@ describe('the public API', () => {
     expect(api.undocumented).toEqual([]);
   });
 
-  it('types no public member as any', () => {
+  it('types no public function, parameter or member as any', () => {
     expect(api.anyTyped).toEqual([]);
   });
 });
