@@ -59,3 +59,4 @@ export { setGemmBackend, gemmBackend, setGemmThreads, gemmThreads, gemmWasmReady
 export { conv2dGeometry, type Conv2dGeometry, type Padding } from './tensor/kernels/im2col.js';
 export { window2d, windowAxis, type Window2d, type Window2dSpec, type WindowAxis } from './tensor/kernels/window.js';
 export { StatelessLayer, type Activation } from './layers/activations.js';
+export { type NonFiniteTensor } from './train/state-guard.js';

@@ -33,7 +33,12 @@ export interface AtomicWriteFs {
   /** As node:fs unlinkSync. */
   unlinkSync(path: string): void;
   /** As node:fs statSync: the mode of the file being replaced (optional: without it, new files get the default mode). */
-  statSync?(path: string): { mode: number; isFile(): boolean };
+  statSync?(path: string): {
+    /** The permission bits (and file type). */
+    mode: number;
+    /** True for a regular file. */
+    isFile(): boolean;
+  };
   /** As node:fs fchmodSync (optional). */
   fchmodSync?(fd: number, mode: number): void;
   /** As node:fs readdirSync (optional: without it, stale temp files are not looked for). */

@@ -35,9 +35,13 @@ export interface GuardedOptimizer {
 
 /** The first tensor holding a NaN or an infinity: its checkpoint name, how many values, and the first one. */
 export interface NonFiniteTensor {
+  /** Checkpoint name of the tensor (`conv1/kernel`, `optimizer/adam/conv1/kernel/m`). */
   name: string;
+  /** How many of its values are NaN or infinite. */
   count: number;
+  /** How many values it has. */
   size: number;
+  /** The first non-finite value. */
   value: number;
 }
 
