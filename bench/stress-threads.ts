@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   Adam, fit, gemmThreads, gemmWasmReady, mnistSplit, mnistTensors, setGemmThreads, sigmoidCrossEntropyWithLogits, type Sequential,
-} from '../src/index.js';
+} from '../src/node.js';
 import { gemmWasmStats } from '../src/tensor/kernels/wasm/gemm-wasm.js';
 import { lessonNetwork } from '../examples/mnist/lesson-network.js';
 

@@ -1,4 +1,5 @@
-// normgrad's public API. Every export is re-exported from the folder that owns it.
+// normgrad's public API: the core, which runs wherever JavaScript runs (no node: module).
+// Every export is re-exported from the folder that owns it. The Node-only pieces are in node.ts.
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export { type Shape, formatShape, broadcastShapes } from './tensor/shape.js';
 export { tensor, zeros, ones, full, scalar } from './tensor/create.js';
@@ -13,12 +14,9 @@ export { dropout } from './autograd/ops/dropout.js';
 export { sum, mean, max, min, argmax, type ReduceOptions, type Axes } from './autograd/ops/reduce.js';
 export { reshape, flatten, permute, transpose, sliceRows, concat } from './autograd/ops/shape.js';
 export { toNdarray, fromNdarray } from './tensor/ndarray-interop.js';
-export { loadMnist, mnistSplit, MNIST_PIXELS, MNIST_CLASSES, type MnistDataset, type MnistSubset, type MnistSplitOptions, type MnistSplits } from './data/mnist.js';
-export { mnistBatches, mnistStream, mnistTensors, type MnistBatch, type MnistBatchOptions, type MnistStreamOptions, type MnistStep, type MnistRange } from './data/mnist-batches.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensors, rawToFloat32, crc32, type DecodedSafetensors, type DecodedTensor, type RawSafetensor, type EncodeSafetensorsOptions } from './train/safetensors.js';
 export { type SafetensorsDtype, SAFETENSORS_DTYPES } from './train/safetensors-dtypes.js';
-export { writeFileAtomic, AtomicWriteError, type AtomicWriteFs } from './train/atomic-write.js';
-export { toBytes, fromBytes, saveCheckpoint, loadCheckpoint, type HasState, type HasOptimizerState, type CheckpointOptions } from './train/checkpoint.js';
+export { toBytes, fromBytes, type HasState, type HasOptimizerState, type CheckpointOptions } from './train/checkpoint.js';
 export { Optimizer, zeroGrad, type LearningRate, type SlotKind, type Slots } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
@@ -71,10 +69,10 @@ export { conv2dGeometry, type Conv2dGeometry, type Padding } from './tensor/kern
 export { window2d, windowAxis, type Window2d, type Window2dSpec, type WindowAxis } from './tensor/kernels/window.js';
 export { StatelessLayer, type Activation } from './layers/activations.js';
 export { toOnnx, type OnnxExportOptions } from './interop/onnx/to-onnx.js';
-export { saveOnnx } from './interop/onnx/save-onnx.js';
 export { ONNX_CONVERTERS, type OnnxConverter, type OnnxContext, type OnnxValue, type OnnxLayout } from './interop/onnx/converters.js';
 export { OnnxGraph, type OnnxAttribute } from './interop/onnx/graph.js';
 export { pytorchModuleSource, PYTORCH_MODULES, type PytorchModuleWriter } from './interop/pytorch/module-source.js';
 export { toPytorchStateDict, fromPytorchStateDict, PYTORCH_MAPPERS, type PytorchMapper, type PytorchMapping, type PytorchEntry, type SavedEntry } from './interop/pytorch/state-dict.js';
 export { maxPool2d, avgPool2d, globalMaxPool2d, globalAvgPool2d, type Pool2dOptions } from './autograd/ops/pool2d.js';
 export { MaxPool2d, AvgPool2d, GlobalMaxPool2d, GlobalAvgPool2d, type Pool2dLayerOptions } from './layers/pooling.js';
+export { type NonFiniteTensor } from './train/state-guard.js';

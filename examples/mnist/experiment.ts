@@ -11,7 +11,7 @@
 import {
   Adam, batchNormReport, evaluate, fitAsync, formatBatchNormReport, recomputeBatchNormStatistics, loadCheckpoint, mnistSplit, mnistTensors, noGrad, saveCheckpoint,
   sigmoidCrossEntropyWithLogits, sliceRows, type History, type Sequential, type Tensor,
-} from '../../src/index.js';
+} from '../../src/node.js';
 import type { ExperimentArgs } from './args.js';
 import { lessonNetwork } from './lesson-network.js';
 import { createProgress } from './progress.js';

@@ -18,8 +18,9 @@ import { backward, noGrad } from './graph.js';
 export interface GradcheckOptions {
   /** Step for central differences (default 1e-3). */
   eps?: number;
-  /** An element passes if |analytic - numeric| <= atol + rtol * |numeric| (defaults 1e-3, 1e-2). */
+  /** An element passes if |analytic - numeric| <= atol + rtol * |numeric|: the absolute part (default 1e-3). */
   atol?: number;
+  /** The relative part of the same test (default 1e-2). */
   rtol?: number;
   /** Seed of the output weighting (default 0). */
   seed?: number;

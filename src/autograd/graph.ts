@@ -25,8 +25,11 @@ export type BackwardFn = (gy: Float32Array) => readonly (Float32Array | null)[];
 
 /** How a tensor was computed: the op's name, its inputs, and its backward closure. */
 export interface GradFn {
+  /** The op's name, e.g. 'matmul' (shown in errors and graph dumps). */
   readonly op: string;
+  /** The tensors the op read, in the order `backward` returns their gradients. */
   readonly inputs: readonly Tensor[];
+  /** Maps the output's gradient to one gradient per input (null where an input needs none). */
   readonly backward: BackwardFn;
 }
 

@@ -14,13 +14,17 @@ export const MNIST_CLASSES = 10;
  * 28 x 28, 0 = background, 255 = full ink; `labels[i]` is its digit.
  */
 export interface MnistDataset {
+  /** The pixels, 784 bytes per image, row-major 28 x 28. */
   readonly images: Uint8Array;
+  /** The digit (0-9) of each image. */
   readonly labels: Uint8Array;
+  /** Number of images. */
   readonly count: number;
 }
 
 /** A part of the full set: `indices[i]` is where row i sits in `loadMnist()`. */
 export interface MnistSubset extends MnistDataset {
+  /** Where each row of this subset sits in `loadMnist()`. */
   readonly indices: Int32Array;
 }
 
@@ -93,8 +97,11 @@ export interface MnistSplitOptions {
 
 /** The three disjoint parts made by `mnistSplit`. */
 export interface MnistSplits {
+  /** The rows to train on. */
   readonly train: MnistSubset;
+  /** The rows to choose hyperparameters and stop on. */
   readonly validation: MnistSubset;
+  /** The rows held out for the final score. */
   readonly test: MnistSubset;
 }
 

@@ -41,6 +41,7 @@ import { checkLayerOptions, checkRank, Layer, type CallOptions } from './layer.j
 
 /** Options of `BatchNorm`; the defaults are Keras's (see docs/conventions.md for other frameworks). */
 export interface BatchNormOptions {
+  /** The layer's name, unique among its siblings (default: its kind, numbered by Sequential). */
   name?: string;
   /** Weight of the old value in the moving averages (default 0.99, Keras' meaning). */
   momentum?: number;
@@ -75,6 +76,7 @@ const BATCH_NORM_OPTIONS = [
  * bn.statisticsObserver = ({ mean, usedBatchStatistics }) => console.log(usedBatchStatistics, mean);
  */
 export interface BatchMoments {
+  /** Per-channel batch mean. */
   mean: Float32Array;
   /** Biased (divide by m) batch variance. */
   variance: Float32Array;
@@ -102,10 +104,15 @@ export interface BatchMoments {
  */
 export class BatchNorm extends Layer {
   readonly kind = 'bn';
+  /** Weight of the old value in the moving averages: moving = momentum * moving + (1 - momentum) * batch. */
   readonly momentum: number;
+  /** Added to the variance before the square root. */
   readonly epsilon: number;
+  /** Whether the layer learns an offset beta. */
   readonly center: boolean;
+  /** Whether the layer learns a scale gamma. */
   readonly scale: boolean;
+  /** Which variance the moving average tracks: the unbiased (m / (m - 1)) or the biased batch variance. */
   readonly movingVarianceMode: 'unbiased' | 'biased';
   /** The activation applied to the output ('linear': none). */
   readonly activation: Activation;

@@ -13,6 +13,7 @@ import { checkKernelOptions, KernelLayer, type KernelOptions } from './weights.j
 
 /** Options of the `Conv2d` layer: strides, padding, and the kernel options (bias, initializer, regularizer, activation). */
 export interface Conv2dOptions extends KernelOptions {
+  /** The layer's name, unique among its siblings (default: its kind, numbered by Sequential). */
   name?: string;
   /** Step between patches, one number or [vertical, horizontal] (default 1). */
   strides?: number | [number, number];
@@ -41,7 +42,9 @@ export interface Conv2dOptions extends KernelOptions {
  */
 export class Conv2d extends KernelLayer {
   readonly kind = 'conv';
+  /** Output channels: the kernel is HWIO [kh, kw, in, filters]. */
   readonly filters: number;
+  /** The window [kh, kw]. */
   readonly kernelSize: [number, number];
   /** Spacing between kernel taps [vertical, horizontal]. */
   readonly dilationRate: [number, number];

@@ -8,6 +8,7 @@ import { checkKernelOptions, KernelLayer, type KernelOptions } from './weights.j
 
 /** Options of `Dense`: a name, plus the kernel options (bias, initializer, regularizer, activation). */
 export interface DenseOptions extends KernelOptions {
+  /** The layer's name, unique among its siblings (default: its kind, numbered by Sequential). */
   name?: string;
 }
 
@@ -22,6 +23,7 @@ export interface DenseOptions extends KernelOptions {
  */
 export class Dense extends KernelLayer {
   readonly kind = 'dense';
+  /** Output features: the kernel is [inputs, units]. */
   readonly units: number;
 
   constructor(units: number, opts: DenseOptions = {}) {

@@ -15,6 +15,7 @@ export interface DropoutOptions {
    * is still reproducible.
    */
   seed?: number;
+  /** The layer's name, unique among its siblings (default: its kind, numbered by Sequential). */
   name?: string;
 }
 

@@ -12,7 +12,9 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /** Fan-in and fan-out of a kernel: inputs and outputs per unit (times the receptive field for conv). */
 export interface Fans {
+  /** Inputs per output unit (times the receptive field for conv). */
   fanIn: number;
+  /** Outputs per input unit (times the receptive field for conv). */
   fanOut: number;
 }
 

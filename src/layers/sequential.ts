@@ -38,6 +38,7 @@ type Step = (x: Tensor, opts: CallOptions) => Tensor;
  */
 export class Sequential extends Layer {
   readonly kind = 'sequential';
+  /** The layers, in call order (frozen). */
   readonly layers: readonly Layer[];
   private readonly steps: readonly Step[];
 

@@ -14,7 +14,9 @@ import { layerTree } from './tree.js';
  * { name: 'block2/bn1', layer: bn }
  */
 export interface NamedLayer<L extends Layer = Layer> {
+  /** Path of the layer, as in stateDict keys (`block1/bn1`). */
   name: string;
+  /** The layer itself. */
   layer: L;
 }
 

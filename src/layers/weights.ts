@@ -49,7 +49,9 @@ export function makeKernel(shape: Shape, init: Initializer | undefined, layerNam
  * share their weights, their penalty, and how the weights are created.
  */
 export abstract class KernelLayer extends Layer {
+  /** The trainable kernel (dense [in, out], conv HWIO); null until the first call builds it. */
   kernel: Tensor | null = null;
+  /** The trainable bias [out]; null until built, or when the layer has no bias. */
   bias: Tensor | null = null;
   /** The activation applied to the output ('linear': none). */
   readonly activation: Activation;

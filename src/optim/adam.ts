@@ -57,8 +57,11 @@ export type AdamSlot = 'm' | 'v' | 'step';
  * }
  */
 export class Adam extends Optimizer<AdamSlot> {
+  /** Decay of the first-moment (mean) average. */
   readonly beta1: number;
+  /** Decay of the second-moment (uncentered variance) average. */
   readonly beta2: number;
+  /** Added to sqrt(vHat) to keep the step finite. */
   readonly epsilon: number;
 
   constructor(opts: AdamOptions = {}) {

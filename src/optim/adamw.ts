@@ -47,9 +47,13 @@ const OPTIONS = ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'ex
  * opt.zeroGrad(model.parameters());
  */
 export class AdamW extends Optimizer<AdamSlot> {
+  /** Decay of the first-moment (mean) average. */
   readonly beta1: number;
+  /** Decay of the second-moment (uncentered variance) average. */
   readonly beta2: number;
+  /** Added to sqrt(vHat) to keep the step finite. */
   readonly epsilon: number;
+  /** Decoupled weight decay rate: each step multiplies decayed weights by 1 - learningRate * weightDecay. */
   readonly weightDecay: number;
   /** The exclusion predicate, or null when every parameter is decayed. */
   readonly exclude: ((param: Tensor) => boolean) | null;

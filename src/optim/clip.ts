@@ -39,8 +39,11 @@ export const CLIP_OPTIONS = ['clipNorm', 'globalClipNorm', 'clipValue'] as const
 
 /** Validated clipping settings; null means off. */
 export interface Clipping {
+  /** Each parameter's gradient is rescaled to L2 norm at most this; null: off. */
   readonly clipNorm: number | null;
+  /** All gradients are rescaled together to joint L2 norm at most this; null: off. */
   readonly globalClipNorm: number | null;
+  /** Each gradient element is clamped to [-clipValue, clipValue]; null: off. */
   readonly clipValue: number | null;
 }
 

@@ -61,7 +61,9 @@ export function l1(scale: number): Regularizer {
 
 /** Options of `l1l2`: the two scales, each defaulting to 0. */
 export interface L1L2Options {
+  /** Scale of the L1 penalty, l1 * sum(|w|) (default 0). */
   l1?: number;
+  /** Scale of the L2 penalty, l2 * sum(w^2) (default 0). */
   l2?: number;
 }
 

@@ -54,9 +54,13 @@ type RMSpropSlot = 'ms' | 'mg' | 'velocity';
  * opt.zeroGrad(model.parameters());
  */
 export class RMSprop extends Optimizer<RMSpropSlot> {
+  /** Decay of the mean-square average. */
   readonly rho: number;
+  /** Added to the root of the mean square to keep the step finite. */
   readonly epsilon: number;
+  /** Velocity decay (0: no velocity kept). */
   readonly momentum: number;
+  /** Whether the step divides by the root of the gradient's running variance instead of its mean square. */
   readonly centered: boolean;
 
   constructor(opts: RMSpropOptions = {}) {

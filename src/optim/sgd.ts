@@ -37,7 +37,9 @@ const OPTIONS = ['learningRate', 'momentum', 'nesterov'] as const;
  * opt.zeroGrad(model.parameters());
  */
 export class SGD extends Optimizer<'velocity'> {
+  /** Velocity decay (0: plain SGD). */
   readonly momentum: number;
+  /** Whether the step looks ahead along the velocity. */
   readonly nesterov: boolean;
 
   constructor(opts: SGDOptions = {}) {

@@ -2,28 +2,19 @@
  * Interop with scijs `ndarray`. `toNdarray` is zero-copy (the ndarray views
  * the tensor's Float32Array); `fromNdarray` copies any strided view.
  *
- * ndarray builds its classes with `new Function`, so it is loaded lazily with
- * `createRequire`: the rest of normgrad works where eval is banned (a strict
- * CSP), and only these two functions need it.
+ * ndarray builds its classes with `new Function`, but only when an array is
+ * first made (not on import), so the rest of normgrad works where eval is
+ * banned (a strict CSP): only these two functions need it.
  */
-import { createRequire } from 'node:module';
-import type { NdArray } from 'ndarray';
+import ndarray, { type NdArray } from 'ndarray';
 import { Tensor } from './tensor.js';
 import { allocate, checkTensor } from './check.js';
 import { checkShape } from './shape.js';
 
-type NdarrayFactory = (data: Float32Array, shape?: number[], stride?: number[], offset?: number) => NdArray<Float32Array>;
-
-let factory: NdarrayFactory | undefined;
-function ndarrayFactory(): NdarrayFactory {
-  factory ??= createRequire(import.meta.url)('ndarray') as NdarrayFactory;
-  return factory;
-}
-
 /** A zero-copy ndarray view of the tensor: writes through it change the tensor. */
 export function toNdarray(t: Tensor): NdArray<Float32Array> {
   checkTensor('toNdarray', t);
-  return ndarrayFactory()(t.data, [...t.shape], [...t.strides], 0);
+  return ndarray(t.data, [...t.shape], [...t.strides], 0);
 }
 
 /** Copies any ndarray (any strides, offset or dtype) into a new contiguous tensor. */

@@ -19,7 +19,9 @@ export type NestedArray = number | NestedArray[];
  * const w = tensor([0.5, -1]).requireGrad();  // a leaf that wants dL/dw
  */
 export class Tensor {
+  /** The values, row-major (C order), one float32 per element; writes change the tensor. */
   readonly data: Float32Array;
+  /** The size of each axis (frozen); [] for a scalar. */
   readonly shape: Shape;
 
   /** A leaf that wants its gradient (a parameter), or an op result that depends on one. */
@@ -60,10 +62,12 @@ export class Tensor {
     return (this.stridesMemo ??= Object.freeze(stridesOf(this.shape)));
   }
 
+  /** Number of elements: the product of the shape (1 for a scalar). */
   get size(): number {
     return this.data.length;
   }
 
+  /** Number of axes (0 for a scalar). */
   get rank(): number {
     return this.shape.length;
   }

@@ -33,7 +33,12 @@ export interface AtomicWriteFs {
   /** As node:fs unlinkSync. */
   unlinkSync(path: string): void;
   /** As node:fs statSync: the mode of the file being replaced (optional: without it, new files get the default mode). */
-  statSync?(path: string): { mode: number; isFile(): boolean };
+  statSync?(path: string): {
+    /** The permission bits (and file type). */
+    mode: number;
+    /** True for a regular file. */
+    isFile(): boolean;
+  };
   /** As node:fs fchmodSync (optional). */
   fchmodSync?(fd: number, mode: number): void;
   /** As node:fs readdirSync (optional: without it, stale temp files are not looked for). */
@@ -42,7 +47,15 @@ export interface AtomicWriteFs {
 
 /** Thrown by writeFileAtomic: names the target, never the temp file; `code` is the fs error code when there is one. */
 export class AtomicWriteError extends Error {
-  constructor(readonly target: string, readonly reason: string, readonly code: string | undefined, cause: unknown) {
+  constructor(
+    /** The path that was to be written. */
+    readonly target: string,
+    /** Why it failed, in words (the message without the target). */
+    readonly reason: string,
+    /** The fs error code (e.g. 'ENOSPC'), or undefined when the failure was not an fs error. */
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
     super(`writeFileAtomic: cannot write '${target}': ${reason}`, { cause });
   }
 }

@@ -53,15 +53,21 @@ export interface BatchNormReportOptions {
 export interface BatchNormLayerReport {
   /** Path of the layer, as in stateDict keys (`bn2`, `block1/bn1`). */
   name: string;
+  /** True when the layer is not trainable (it normalizes with its moving statistics). */
   frozen: boolean;
   /** Values per channel in the batch (m). */
   count: number;
+  /** The layer's moving mean. */
   movingMean: Float32Array;
+  /** The layer's moving variance. */
   movingVariance: Float32Array;
+  /** The mean of the batch reaching the layer. */
   batchMean: Float32Array;
   /** Corrected as the layer's movingVariance mode says (see the top of the file). */
   batchVariance: Float32Array;
+  /** |batchMean - movingMean| / sqrt(movingVariance + epsilon), per channel. */
   meanGap: Float32Array;
+  /** (batchVariance + epsilon) / (movingVariance + epsilon), per channel. */
   varianceRatio: Float32Array;
   /** Moving mean all 0 and variance all 1: the statistics were never updated. */
   untouched: boolean;

@@ -4,7 +4,9 @@ import { Tensor } from '../tensor/tensor.js';
 
 /** Inputs and targets with the same first (example) axis. */
 export interface Dataset {
+  /** Inputs, examples on axis 0. */
   x: Tensor;
+  /** Targets, examples on axis 0 (as many as x). */
   y: Tensor;
 }
 

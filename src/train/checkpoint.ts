@@ -9,12 +9,13 @@
  * every shape, the optimizer's entries), let the optimizer validate and take
  * its state, and only then copy values into the live tensors in place. A bad
  * file leaves the model exactly as it was.
+ *
+ * This file touches no file system (it runs in browsers too); the file
+ * versions, saveCheckpoint and loadCheckpoint, are in checkpoint-file.ts.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { checkOneOf } from '../tensor/options.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { AtomicWriteError, writeFileAtomic } from './atomic-write.js';
 import { fromPytorchStateDict, toPytorchStateDict } from '../interop/pytorch/state-dict.js';
 import { Layer } from '../layers/layer.js';
 import { decodeSafetensors, encodeSafetensors, rawToFloat32, readSafetensors } from './safetensors.js';
@@ -75,111 +76,8 @@ export function fromBytes(model: HasState, bytes: ArrayBufferView | ArrayBufferL
   restore(model, asBytes('fromBytes', bytes), options, 'fromBytes');
 }
 
-/**
- * Writes a checkpoint to `path` atomically: a crash leaves the old file or the new one, never a torn one.
- * The file is safetensors: every `model.stateDict()` entry (BN's moving statistics included)
- * and, with `{ optimizer }`, the optimizer's state under `optimizer/...`.
- *
- * @example
- * saveCheckpoint(model, 'model.safetensors', { optimizer: adam });
- * // later, in another process, with the same architecture:
- * const restored = buildModel();
- * restored.call(sampleBatch, { isTraining: false });       // build the weights first
- * loadCheckpoint(restored, 'model.safetensors');            // weights and moving statistics
- * loadCheckpoint(restored, 'model.safetensors', { optimizer: new Adam() }); // to resume training
- */
-export function saveCheckpoint(model: HasState, path: string, options: CheckpointOptions = {}): void {
-  const bytes = encodeCheckpoint(model, options, 'saveCheckpoint');
-  try {
-    writeFileAtomic(path, bytes);
-  } catch (e) {
-    const reason = e instanceof AtomicWriteError ? e.reason : (e as Error).message;
-    throw new Error(`saveCheckpoint: cannot write '${path}': ${reason}`, { cause: e });
-  }
-}
-
-/**
- * Reads a checkpoint from `path` into the model (and optimizer), all or
- * nothing; see `fromBytes`. Only a regular file is read (a FIFO or a device
- * such as /dev/zero is refused rather than waited on or read forever), and
- * the sizes its header declares are checked against the file's size before
- * the data is read.
- */
-export function loadCheckpoint(model: HasState, path: string, options: CheckpointOptions = {}): void {
-  restore(model, readCheckpointFile(path), options, 'loadCheckpoint');
-}
-
-const MAX_HEADER_BYTES = 100_000_000; // as safetensors.ts and the reference reader
-
-function readCheckpointFile(path: string): Uint8Array {
-  const fail = (why: string, cause?: unknown): Error => new Error(`loadCheckpoint: cannot read '${path}': ${why}`, { cause });
-  let fd: number;
-  try {
-    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (e) {
-    throw fail((e as Error).message, e);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw fail(`it is ${fileKind(st)}, not a regular file`);
-    const size = st.size;
-    const readAt = (position: number, length: number): Uint8Array => {
-      const out = new Uint8Array(length);
-      for (let done = 0; done < length; ) {
-        const n = readSync(fd, out, done, length - done, position + done);
-        if (n === 0) throw fail(`the file shrank while it was read (${position + done} of ${size} bytes)`);
-        done += n;
-      }
-      return out;
-    };
-    // [8 bytes N][N bytes JSON header][data]: check N, then the data size the header declares.
-    if (size < 8) throw fail(`${size} bytes is too short for a safetensors header (8 bytes)`);
-    const lengthBytes = readAt(0, 8);
-    const view = new DataView(lengthBytes.buffer);
-    const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-    if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
-      throw fail(`its header claims ${headerLength} bytes but the file has ${size} (truncated, or not a checkpoint)`);
-    }
-    const dataEnd = declaredDataEnd(readAt(8, headerLength));
-    if (dataEnd !== null && 8 + headerLength + dataEnd !== size) {
-      throw fail(`its header declares ${8 + headerLength + dataEnd} bytes but the file has ${size} (${size < 8 + headerLength + dataEnd ? 'truncated' : 'extra bytes at the end'})`);
-    }
-    return readAt(0, size);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The largest data_offsets end in a safetensors header, or null if the header does not parse (decode then says why). */
-function declaredDataEnd(header: Uint8Array): number | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(header));
-  } catch {
-    return null;
-  }
-  if (parsed === null || typeof parsed !== 'object') return null;
-  let end = 0;
-  for (const [name, entry] of Object.entries(parsed)) {
-    if (name === '__metadata__') continue;
-    const offsets = (entry as { data_offsets?: unknown } | null)?.data_offsets;
-    if (!Array.isArray(offsets) || typeof offsets[1] !== 'number') return null;
-    end = Math.max(end, offsets[1]);
-  }
-  return end;
-}
-
-function fileKind(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'a special file';
-}
-
-function encodeCheckpoint(model: HasState, options: CheckpointOptions, op: string): Uint8Array {
+/** The checkpoint bytes of `model` (and the optimizer's state): what toBytes and saveCheckpoint write. */
+export function encodeCheckpoint(model: HasState, options: CheckpointOptions, op: string): Uint8Array {
   const dtype = checkOneOf(op, 'dtype', options.dtype ?? 'F32', ['F32', 'F16', 'BF16']);
   if (pytorchLayout(model, options, op)) {
     const { tensors, int64 } = toPytorchStateDict(model, op);
@@ -197,7 +95,8 @@ function encodeCheckpoint(model: HasState, options: CheckpointOptions, op: strin
   return encodeSafetensors(all, metadata, { dtypes: Object.fromEntries([...state.keys()].map((name) => [name, dtype])) });
 }
 
-function restore(model: HasState, bytes: Uint8Array, options: CheckpointOptions, op: string): void {
+/** Checks `bytes` against the model (and optimizer) and copies them in, all or nothing: fromBytes and loadCheckpoint. */
+export function restore(model: HasState, bytes: Uint8Array, options: CheckpointOptions, op: string): void {
   if (pytorchLayout(model, options, op)) {
     const saved = new Map([...readSafetensors(bytes, op).tensors].map(([name, raw]) => [name, { ...raw, values: () => rawToFloat32(raw, name, op) }]));
     for (const [t, values] of fromPytorchStateDict(model, saved, op)) t.data.set(values);

@@ -10,7 +10,16 @@ const KEPT = 'the parameters, moving statistics and optimizer state are back to 
 
 /** Thrown when the loss (or a gradient) stops being finite; the model keeps its last finite state. */
 export class NonFiniteLossError extends Error {
-  constructor(readonly step: number, readonly epoch: number, readonly loss: number, readonly badGradient = false) {
+  constructor(
+    /** The step that failed (1-based; 0: before the first step). */
+    readonly step: number,
+    /** The epoch of that step (0-based). */
+    readonly epoch: number,
+    /** The loss of that step (NaN when no step ran). */
+    readonly loss: number,
+    /** True when the loss was finite but a gradient was not. */
+    readonly badGradient = false,
+  ) {
     const what = badGradient ? `a gradient became non-finite (loss ${loss})` : `loss became ${loss}`;
     super(`fit: ${what} at step ${step} (epoch ${epoch}); training stopped and ${KEPT}`);
   }

@@ -31,7 +31,9 @@ export const CRC32_METADATA_KEY = 'normgrad.crc32';
 
 /** A tensor as decoded from a file: a fresh Float32Array that the caller owns, and the dtype it was stored as. */
 export interface DecodedTensor {
+  /** The tensor's shape. */
   shape: number[];
+  /** The values, row-major. */
   data: Float32Array;
   /** The dtype the file stored it as (the values are converted to float32 exactly). */
   dtype: SafetensorsDtype;
@@ -57,7 +59,9 @@ export interface EncodeSafetensorsOptions {
 
 /** What `decodeSafetensors` returns; `metadata` includes `normgrad.crc32` when the file has it. */
 export interface DecodedSafetensors {
+  /** Every tensor in the file, by name. */
   tensors: Map<string, DecodedTensor>;
+  /** The header's `__metadata__` strings. */
   metadata: Record<string, string>;
 }
 

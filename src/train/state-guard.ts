@@ -25,16 +25,23 @@ export interface GuardedModel {
 
 /** What the guard uses of an optimizer when present (the Optimizer base class has both). */
 export interface GuardedOptimizer {
+  /** Copies the slots, so restoreState can bring them back if the step fails. */
   saveState?(): void;
+  /** Puts back the slots saveState copied. */
   restoreState?(): void;
+  /** Every slot array, by checkpoint name, for the non-finite check. */
   slotArrays?(paramNames: Map<Tensor, string>): Iterable<[string, Float32Array]>;
 }
 
 /** The first tensor holding a NaN or an infinity: its checkpoint name, how many values, and the first one. */
 export interface NonFiniteTensor {
+  /** Checkpoint name of the tensor (`conv1/kernel`, `optimizer/adam/conv1/kernel/m`). */
   name: string;
+  /** How many of its values are NaN or infinite. */
   count: number;
+  /** How many values it has. */
   size: number;
+  /** The first non-finite value. */
   value: number;
 }
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dense, Sequential, loadCheckpoint, noGrad, saveCheckpoint, tensor, zeros } from '../../src/index.js';
+import { Dense, Sequential, loadCheckpoint, noGrad, saveCheckpoint, tensor, zeros } from '../../src/node.js';
 import { lessonNetwork } from '../../examples/mnist/lesson-network.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normgrad-mnist-faults-'));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   Adam, BatchNorm, Conv2d, Dense, Flatten, ReLU, Sequential, fit, mnistSplit, mnistTensors, sigmoidCrossEntropyWithLogits,
-} from '../../src/index.js';
+} from '../../src/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normgrad-mnist-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -149,7 +149,7 @@ describe('saveOnnx', () => {
     const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
-    const { saveOnnx } = await import('../../src/index.js');
+    const { saveOnnx } = await import('../../src/node.js');
     const dir = mkdtempSync(join(tmpdir(), 'normgrad-onnx-'));
     try {
       const dense = new Dense(2);

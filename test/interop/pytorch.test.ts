@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { lessonNetwork } from '../../examples/mnist/lesson-network.js';
 import {
   BatchNorm, Dense, Layer, loadCheckpoint, predict, pytorchModuleSource, Random, recomputeBatchNormStatistics, saveCheckpoint, Sequential, Tensor,
-} from '../../src/index.js';
+} from '../../src/node.js';
 import { fromBytes, toBytes } from '../../src/train/checkpoint.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/train/safetensors.js';
 import { uniform } from '../helpers.js';

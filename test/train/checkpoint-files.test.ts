@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Dense, Sequential, noGrad, tensor, toBytes } from '../../src/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint-file.js';
 
 let dir: string;
 beforeEach(() => {
@@ -34,7 +34,7 @@ describe('loadCheckpoint refuses what is not a regular checkpoint file', () => {
     const fifo = path.join(dir, 'pipe.safetensors');
     execFileSync('mkfifo', [fifo]);
     const script = path.join(dir, 'load.ts');
-    const src = path.resolve('src/index.ts');
+    const src = path.resolve('src/node.ts');
     fs.writeFileSync(script, [
       `import { Dense, Sequential, loadCheckpoint, noGrad, tensor } from ${JSON.stringify(src)};`,
       'const m = new Sequential([new Dense(3)]);',

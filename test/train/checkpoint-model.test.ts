@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   Adam, BatchNorm, Conv2d, Dense, Flatten, ReLU, glorotUniform, Random, Sequential, Tensor, fit, loadCheckpoint, predict, saveCheckpoint,
   softmaxCrossEntropyWithLogits, sliceRows,
-} from '../../src/index.js';
+} from '../../src/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normgrad-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

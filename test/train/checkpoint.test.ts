@@ -5,10 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Random } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { writeFileAtomic, type AtomicWriteFs } from '../../src/train/atomic-write.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint-file.js';
 import {
   fromBytes,
-  loadCheckpoint,
-  saveCheckpoint,
   toBytes,
   type HasOptimizerState,
   type HasState,

@@ -33,8 +33,9 @@ function checkChannels(op: string, x: Tensor, named: Record<string, Tensor | nul
 export interface BatchNormTrainingResult {
   /** The normalized output, recorded for autograd (differentiable in x, gamma, beta). */
   y: Tensor;
-  /** The batch's per-channel mean and biased variance (plain values, not recorded). */
+  /** The batch's per-channel mean (plain values, not recorded). */
   mean: Float32Array;
+  /** The batch's per-channel biased variance (plain values, not recorded). */
   variance: Float32Array;
   /** Values per channel: the batch size times the spatial size. */
   count: number;

@@ -10,21 +10,37 @@ export type { Padding } from './window.js';
 
 /** Everything a conv2d kernel needs: x [n,h,w,cin], kernel [kh,kw,cin,cout], y [n,oh,ow,cout]. */
 export interface Conv2dGeometry {
+  /** Batch size. */
   readonly n: number;
+  /** Input height. */
   readonly h: number;
+  /** Input width. */
   readonly w: number;
+  /** Input channels. */
   readonly cin: number;
+  /** Window (kernel) height. */
   readonly kh: number;
+  /** Window (kernel) width. */
   readonly kw: number;
+  /** Output channels. */
   readonly cout: number;
+  /** Vertical stride. */
   readonly sh: number;
+  /** Horizontal stride. */
   readonly sw: number;
+  /** Output height. */
   readonly oh: number;
+  /** Output width. */
   readonly ow: number;
+  /** Rows of zeros above the input. */
   readonly padTop: number;
+  /** Rows of zeros below the input (SAME puts the odd one here). */
   readonly padBottom: number;
+  /** Columns of zeros left of the input. */
   readonly padLeft: number;
+  /** Columns of zeros right of the input (SAME puts the odd one here). */
   readonly padRight: number;
+  /** The padding mode it was computed for ('same' or 'valid'). */
   readonly padding: Padding;
 }
 

@@ -18,25 +18,41 @@ export type Padding = 'same' | 'valid';
 
 /** The geometry of one spatial axis: output size and the zero padding on each side. */
 export interface WindowAxis {
+  /** Output size along the axis. */
   readonly out: number;
+  /** Padding before the first element. */
   readonly padBefore: number;
+  /** Padding after the last element (SAME puts the odd one here). */
   readonly padAfter: number;
 }
 
 /** A 2-D window over [height, width]: sizes, steps, dilations, output size and padding. */
 export interface Window2d {
+  /** Window (kernel) height. */
   readonly kh: number;
+  /** Window (kernel) width. */
   readonly kw: number;
+  /** Vertical stride. */
   readonly sh: number;
+  /** Horizontal stride. */
   readonly sw: number;
+  /** Vertical dilation (1: none). */
   readonly dh: number;
+  /** Horizontal dilation (1: none). */
   readonly dw: number;
+  /** Output height. */
   readonly oh: number;
+  /** Output width. */
   readonly ow: number;
+  /** Rows of zeros above the input. */
   readonly padTop: number;
+  /** Rows of zeros below the input (SAME puts the odd one here). */
   readonly padBottom: number;
+  /** Columns of zeros left of the input. */
   readonly padLeft: number;
+  /** Columns of zeros right of the input (SAME puts the odd one here). */
   readonly padRight: number;
+  /** The padding mode it was computed for ('same' or 'valid'). */
   readonly padding: Padding;
 }
 
@@ -46,8 +62,11 @@ export interface Window2dSpec {
   readonly size: readonly [number, number];
   /** The window's size [kh, kw]. */
   readonly window: readonly [number, number];
+  /** Steps between windows (default 1). */
   readonly strides?: number | readonly [number, number];
+  /** Spacing between window taps (default 1: none). */
   readonly dilations?: number | readonly [number, number];
+  /** 'same' or 'valid'. */
   readonly padding: Padding;
   /** Names the caller in errors (default 'window'). */
   readonly op?: string;
@@ -55,6 +74,7 @@ export interface Window2dSpec {
   readonly windowName?: string;
   /** The shapes to quote in errors (default: the sizes themselves). */
   readonly inputShape?: Shape;
+  /** The window shape to quote in errors (default: the window itself). */
   readonly windowShape?: Shape;
 }
 
