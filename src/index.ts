@@ -70,3 +70,7 @@ export { ONNX_CONVERTERS, type OnnxConverter, type OnnxContext, type OnnxValue, 
 export { OnnxGraph, type OnnxAttribute } from './interop/onnx/graph.js';
 export { pytorchModuleSource, PYTORCH_MODULES, type PytorchModuleWriter } from './interop/pytorch/module-source.js';
 export { toPytorchStateDict, fromPytorchStateDict, PYTORCH_MAPPERS, type PytorchMapper, type PytorchMapping, type PytorchEntry, type SavedEntry } from './interop/pytorch/state-dict.js';
+export { type EpochInfo, type TrainBeginInfo, type TrainingControl, type StopReason } from './train/callbacks/callback.js';
+export { earlyStopping, EarlyStopping, type EarlyStoppingOptions } from './train/callbacks/early-stopping.js';
+export { type MonitorMode } from './train/callbacks/monitor.js';
+export { modelCheckpoint, ModelCheckpoint, type ModelCheckpointOptions, type SavedCheckpoint } from './train/model-checkpoint.js';
