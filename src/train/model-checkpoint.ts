@@ -37,16 +37,23 @@ const EPOCH = /^epoch(?::0?(\d+)d)?$/;
 
 /** One file written: the 0-based epoch, the path, and the monitored value (undefined if not reported). */
 export interface SavedCheckpoint {
+  /** 0-based epoch whose end state the file holds. */
   epoch: number;
+  /** The file written. */
   path: string;
+  /** The monitored value at that epoch. */
   value: number | undefined;
 }
 
 /** The callback `modelCheckpoint` returns; `saved` lists the files it wrote in this fit. */
 export class ModelCheckpoint implements Callback {
+  /** The path pattern, possibly with {epoch}. */
   readonly path: string;
+  /** The quantity saveBestOnly compares. */
   readonly monitor: string;
+  /** Whether only improving epochs are saved. */
   readonly saveBestOnly: boolean;
+  /** Whether the optimizer's state goes into the file too. */
   readonly saveOptimizer: boolean;
   /** 'min' or 'max' (resolved from 'auto' when saveBestOnly needs it). */
   readonly mode: 'min' | 'max' | 'auto';

@@ -45,12 +45,19 @@ const KEYS = ['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBes
 
 /** The callback `earlyStopping` returns; its fields tell what it saw (reset by each fit). */
 export class EarlyStopping implements Callback {
+  /** The watched quantity, e.g. 'val_loss'. */
   readonly monitor: string;
+  /** The direction, resolved from 'auto'. */
   readonly mode: 'min' | 'max';
+  /** Smallest improvement that counts (>= 0). */
   readonly minDelta: number;
+  /** Epochs without improvement tolerated. */
   readonly patience: number;
+  /** Value the monitor must beat to reset the wait, if any. */
   readonly baseline: number | undefined;
+  /** Whether training ends with the best epoch's state. */
   readonly restoreBestWeights: boolean;
+  /** First 0-based epoch watched. */
   readonly startFromEpoch: number;
   /** Best monitored value so far (Infinity in min mode, -Infinity in max mode before any). */
   best = 0;
