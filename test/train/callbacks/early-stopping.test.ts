@@ -25,6 +25,11 @@ describe('earlyStopping', () => {
     expect(stopper.bestEpoch).toBe(3);
     expect(stopper.stoppedEpoch).toBe(5);
     expect(stopper.best).toBeCloseTo(3, 5);
+    // Reused in a second fit, it starts over (Keras resets in on_train_begin): stops at epoch 1 of [2, 2.5].
+    const again = fit(net(), train(), { ...base(scriptedLoss([2, 2.5, 3, 4])), callbacks: [earlyStopping({ monitor: 'loss', patience: 1 }), stopper] });
+    expect(again.epochs.length).toBe(2);
+    expect(stopper.bestEpoch).toBe(0);
+    expect(stopper.stoppedEpoch).toBe(-1); // patience 2 had not run out when the other callback stopped it
   });
 
   it('patience 0 stops at the first epoch without improvement; minDelta makes small gains not count', () => {
