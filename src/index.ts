@@ -76,3 +76,6 @@ export { toPytorchStateDict, fromPytorchStateDict, PYTORCH_MAPPERS, type Pytorch
 export { maxPool2d, avgPool2d, globalMaxPool2d, globalAvgPool2d, type Pool2dOptions } from './autograd/ops/pool2d.js';
 export { MaxPool2d, AvgPool2d, GlobalMaxPool2d, GlobalAvgPool2d, type Pool2dLayerOptions } from './layers/pooling.js';
 export { type NonFiniteTensor } from './train/state-guard.js';
+export { type EpochInfo, type TrainBeginInfo, type TrainingControl, type StopReason } from './train/callbacks/callback.js';
+export { earlyStopping, EarlyStopping, type EarlyStoppingOptions } from './train/callbacks/early-stopping.js';
+export { type MonitorMode } from './train/callbacks/monitor.js';

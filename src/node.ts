@@ -7,3 +7,4 @@ export { loadMnist, mnistSplit, MNIST_PIXELS, MNIST_CLASSES, type MnistDataset, 
 export { mnistBatches, mnistStream, mnistTensors, type MnistBatch, type MnistBatchOptions, type MnistStreamOptions, type MnistStep, type MnistRange } from './data/mnist-batches.js';
 export { writeFileAtomic, AtomicWriteError, type AtomicWriteFs } from './train/atomic-write.js';
 export { saveOnnx } from './interop/onnx/save-onnx.js';
+export { modelCheckpoint, ModelCheckpoint, type ModelCheckpointOptions, type SavedCheckpoint } from './train/model-checkpoint.js';

@@ -23,8 +23,10 @@ import type { Loss } from './losses.js';
 import { resolveMetrics, type MetricSpec } from './metrics.js';
 import { NonFiniteLossError, NonFiniteStateError } from './non-finite-error.js';
 import { StateGuard, allFinite, type GuardedOptimizer } from './state-guard.js';
+import type { Callback, EpochInfo, History, StepInfo, TrainingControl, ValidationInfo } from './callbacks/callback.js';
 
 export { NonFiniteLossError, NonFiniteStateError };
+export type { Callback, EpochInfo, History, StepInfo, TrainingControl, ValidationInfo };
 
 /** What fit needs of a model: a layer-like call, its parameters and state. */
 export interface TrainableModel extends Model {
@@ -51,40 +53,6 @@ export interface StepOptimizer extends GuardedOptimizer {
   step(params: readonly Tensor[]): void;
 }
 
-/** What `onStepEnd` callbacks receive (and `History.steps` holds) after each optimizer step. */
-export interface StepInfo {
-  /** 1-based count of optimizer steps taken so far. */
-  step: number;
-  /** 0-based epoch of this step. */
-  epoch: number;
-  /** Total loss of the step (data loss plus regularization). */
-  loss: number;
-  /** Training metrics of the step's batch. */
-  metrics: Record<string, number>;
-  /** Wall time of the step in milliseconds. */
-  ms: number;
-}
-
-/** One validation run: the step and epoch it followed, the mean loss and the metrics over `validationData`. */
-export interface ValidationInfo {
-  /** Optimizer steps taken before this validation. */
-  step: number;
-  /** 0-based epoch of that step. */
-  epoch: number;
-  /** Mean validation loss (inference mode). */
-  loss: number;
-  /** Validation metrics by name. */
-  metrics: Record<string, number>;
-}
-
-/** Hooks called by `fit`; each gets a `control` whose `stop()` ends training after the current step. */
-export interface Callback {
-  /** After every optimizer step. */
-  onStepEnd?(info: StepInfo, control: { stop(): void }): void;
-  /** After every validation run. */
-  onValidation?(info: ValidationInfo, control: { stop(): void }): void;
-}
-
 /** Options of `fit`. Only `optimizer` and `loss` are required. */
 export interface FitOptions {
   /** Takes one step from the gradients (SGD, Adam, RMSprop). */
@@ -109,7 +77,7 @@ export interface FitOptions {
   validationEvery?: number;
   /** Metrics computed on each training batch and on the validation data, e.g. `['accuracy']`. */
   metrics?: readonly MetricSpec[];
-  /** Called after every step and every validation. */
+  /** Hooks called at the start and end of training, after every step, validation and epoch (see callbacks/callback.ts). */
   callbacks?: readonly Callback[];
   /**
    * Aborting stops training after the current step (`stoppedBy: 'signal'`).
@@ -117,16 +85,6 @@ export interface FitOptions {
    * timer or a signal handler (`AbortSignal.timeout`, Ctrl-C) needs `fitAsync`.
    */
   signal?: AbortSignal;
-}
-
-/** What `fit` returns: every step, every validation, and why it stopped. */
-export interface History {
-  /** One entry per optimizer step. */
-  steps: StepInfo[];
-  /** One entry per validation run. */
-  validation: ValidationInfo[];
-  /** Why the loop ended. */
-  stoppedBy: 'completed' | 'callback' | 'signal';
 }
 
 /** The model is layer-like and the options an object, before anything reads them. */
@@ -144,7 +102,7 @@ function positiveInt(name: string, v: number | undefined): void {
 }
 
 /**
- * Trains `model` on `data`; returns the per-step and per-validation history.
+ * Trains `model` on `data`; returns the per-step, per-epoch and per-validation history.
  * Each step calls the model with `isTraining: true` (BN uses batch statistics
  * and updates its moving averages in that call), adds the regularization loss,
  * runs backward and the optimizer.
@@ -197,16 +155,23 @@ export function* trainingLoop(model: TrainableModel, data: Dataset, opts: FitOpt
   const callbacks = opts.callbacks ?? [];
   const totalSteps = steps ?? epochs * ranges.length;
 
-  const history: History = { steps: [], validation: [], stoppedBy: 'completed' };
-  let stopRequested = false;
-  const control = { stop: () => (stopRequested = true) };
+  const history: History = { steps: [], epochs: [], validation: [], stoppedBy: 'completed' };
+  let stopBy: 'callback' | 'earlyStopping' | null = null;
+  const control: TrainingControl = { stop: (by = 'callback') => void (stopBy ??= by), model, optimizer };
+  const finish = (by: History['stoppedBy']): History => {
+    history.stoppedBy = by;
+    for (const cb of callbacks) cb.onTrainEnd?.(history, control);
+    return history;
+  };
 
+  let epochValidation: ValidationInfo | undefined;
   const validate = (step: number, epoch: number): void => {
     if (!opts.validationData) return;
     const result = evaluate(model, opts.validationData, { batchSize: Math.max(batchSize, 256), loss, metrics });
     const { loss: vLoss = NaN, ...vMetrics } = result;
     const info: ValidationInfo = { step, epoch, loss: vLoss, metrics: vMetrics };
     history.validation.push(info);
+    epochValidation = info;
     for (const cb of callbacks) cb.onValidation?.(info, control);
   };
 
@@ -217,29 +182,40 @@ export function* trainingLoop(model: TrainableModel, data: Dataset, opts: FitOpt
   const guard = new StateGuard(model, optimizer);
   const before = guard.firstNonFinite();
   if (before) throw new NonFiniteStateError(0, 0, NaN, before);
+  const beginInfo = { totalSteps, stepsPerEpoch: ranges.length, metrics: metrics.map((m) => m.name), hasValidation: !!opts.validationData };
+  for (const cb of callbacks) cb.onTrainBegin?.(beginInfo, control);
 
   let step = 0;
   for (let epoch = 0; step < totalSteps; epoch++) {
     const order = epochOrder(n, seed, epoch, shuffle);
+    // Epoch means weighted by batch size: sum_b(n_b * value_b) / sum_b(n_b).
+    let examples = 0;
+    let lossSum = 0;
+    const metricSums: Record<string, number> = Object.fromEntries(metrics.map((m) => [m.name, 0]));
+    epochValidation = undefined;
     for (const [s, e] of ranges) {
       if (step >= totalSteps) break;
-      if (opts.signal?.aborted) {
-        history.stoppedBy = 'signal';
-        return history;
-      }
+      if (opts.signal?.aborted) return finish('signal');
       const info = trainStep(model, optimizer, guard, loss, metrics, gatherRows(data.x, order, s, e), gatherRows(data.y, order, s, e), ++step, epoch);
       history.steps.push(info);
+      examples += e - s;
+      lossSum += (e - s) * info.loss;
+      for (const m of metrics) metricSums[m.name]! += (e - s) * info.metrics[m.name]!;
       for (const cb of callbacks) cb.onStepEnd?.(info, control);
       const epochEnds = s === ranges[ranges.length - 1]![0];
       if (opts.validationEvery ? step % opts.validationEvery === 0 : epochEnds) validate(step, epoch);
-      if (stopRequested) {
-        history.stoppedBy = 'callback';
-        return history;
+      if (epochEnds) {
+        const means = Object.fromEntries(metrics.map((m) => [m.name, metricSums[m.name]! / examples]));
+        const epochInfo: EpochInfo = { epoch, step, loss: lossSum / examples, metrics: means };
+        if (epochValidation) epochInfo.validation = epochValidation;
+        history.epochs.push(epochInfo);
+        for (const cb of callbacks) cb.onEpochEnd?.(epochInfo, control);
       }
+      if (stopBy !== null) return finish(stopBy);
       yield;
     }
   }
-  return history;
+  return finish('completed');
 }
 
 function trainStep(

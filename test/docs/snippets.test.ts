@@ -4,7 +4,7 @@
  *
  *   1. Extract each fenced block whose info string is `ts` or `typescript`.
  *   2. Rewrite its imports: `from 'normgrad'` becomes the absolute path of
- *      src/index.ts, and a relative specifier (`'../src/tensor/kernels/batch-norm.js'`)
+ *      src/node.ts (what Node resolves `normgrad` to), and a relative specifier (`'../src/tensor/kernels/batch-norm.js'`)
  *      is resolved from the markdown file's folder, so a page can import the
  *      internals it explains with the same link a reader clicks.
  *   3. Write it to test/docs/.tmp/<run>/ (ignored by git through `*.tmp`).
@@ -32,7 +32,9 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const INDEX = join(ROOT, 'src', 'index.js'); // the .js spelling NodeNext resolution wants; vitest maps it to index.ts
+// Snippets run in Node, where `normgrad` resolves to the Node entry (package.json's "node"
+// condition); the .js spelling is what NodeNext resolution wants, and vitest maps it to node.ts.
+const INDEX = join(ROOT, 'src', 'node.js');
 const TMP_PARENT = join(ROOT, 'test', 'docs', '.tmp');
 
 export interface Snippet {
@@ -83,7 +85,7 @@ export function extractSnippets(markdown: string, source: string): Snippet[] {
 export function rewriteImports(code: string, markdownFile: string): string {
   const base = dirname(markdownFile);
   return code.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])([^'"]+)\2/g, (whole, lead: string, quote: string, spec: string) => {
-    if (spec === 'normgrad') return `${lead}${quote}${INDEX}${quote}`;
+    if (spec === 'normgrad' || spec === 'normgrad/node') return `${lead}${quote}${INDEX}${quote}`;
     if (spec.startsWith('./') || spec.startsWith('../')) return `${lead}${quote}${resolve(base, spec)}${quote}`;
     return whole;
   });
