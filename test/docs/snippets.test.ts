@@ -123,11 +123,22 @@ const allBlocks: (Snippet & { markdownFile: string })[] = markdownFiles().flatMa
 const snippets = allBlocks.filter((s) => s.excerptOf === null);
 const excerpts = allBlocks.filter((s) => s.excerptOf !== null);
 
-/** Relative links of a markdown text: `[text](../src/x.ts#L3-L9)` -> { text, target: '../src/x.ts#L3-L9' }. */
+/**
+ * Links into this repository's files on GitHub, which the README uses so they also work on
+ * the npm registry's page; they are checked like relative links, from the repository root.
+ */
+const REPOSITORY_FILE_URLS = ['https://github.com/normgrad/normgrad/blob/main/', 'https://raw.githubusercontent.com/normgrad/normgrad/main/'];
+
+/**
+ * Relative links of a markdown text: `[text](../src/x.ts#L3-L9)` -> { text, target: '../src/x.ts#L3-L9' };
+ * a repository file URL becomes a root-relative target ('/src/x.ts#L3-L9').
+ */
 export function relativeLinks(markdown: string): { text: string; target: string }[] {
   const links: { text: string; target: string }[] = [];
   for (const m of markdown.matchAll(/\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
-    const target = m[2]!;
+    let target = m[2]!;
+    const base = REPOSITORY_FILE_URLS.find((url) => target.startsWith(url));
+    if (base !== undefined) target = `/${target.slice(base.length)}`;
     if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue; // https:, mailto:, in-page anchors
     links.push({ text: m[1]!, target });
   }
@@ -284,7 +295,7 @@ describe('links in the pages', () => {
       const broken: string[] = [];
       for (const { text, target: link } of links) {
         const [path, anchor = ''] = link.split('#') as [string, string?];
-        const target = resolve(dirname(file), decodeURI(path));
+        const target = path.startsWith('/') ? join(ROOT, decodeURI(path)) : resolve(dirname(file), decodeURI(path));
         if (!existsSync(target)) {
           broken.push(`${link}: no such file`);
           continue;
