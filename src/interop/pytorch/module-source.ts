@@ -165,7 +165,7 @@ export function pytorchModuleSource(model: Layer, options: PytorchModuleSourceOp
   };
   const lines = moduleLines(layers, '            ', '', w);
   const text = [...w.classes, lines.join('\n')].join('\n');
-  const helpers = Object.entries(PYTHON_HELPERS).filter(([name]) => text.includes(`${name}(`)).map(([, source]) => `\n\n${source}`).join('');
+  const helpers = Object.entries(PYTHON_HELPERS).filter(([name]) => text.includes(`${name}(`)).map(([, source]) => `\n\n\n${source}`).join('');
   const classes = w.classes.map((c) => `\n\n\n${c}`).join('');
   return `${PYTHON_PRELUDE}${helpers}${classes}
 
