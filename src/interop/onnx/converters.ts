@@ -75,8 +75,8 @@ export const ONNX_CONVERTERS: Record<string, OnnxConverter> = {
     const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
     const { strides, padding, dilations, groups } = convSettings(conv);
     const [, h, w] = x.probe.shape as [number, number, number, number];
-    const [top, bottom] = samePads(h, kh, strides[0], dilations[0], padding);
-    const [left, right] = samePads(w, kw, strides[1], dilations[1], padding);
+    const [top, bottom] = tfSamePads(h, kh, strides[0], dilations[0], padding);
+    const [left, right] = tfSamePads(w, kw, strides[1], dilations[1], padding);
     const oihw = new Float32Array(kernel.size);
     for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) {
       oihw[((o * cin + i) * kh + y) * kw + z] = kernel.data[((y * kw + z) * cin + i) * cout + o]!;
@@ -172,8 +172,10 @@ function withActivation(layer: Layer, y: OnnxValue, ctx: OnnxContext): OnnxValue
 /**
  * [before, after] padding of one axis. SAME (TensorFlow): out = ceil(in / s),
  * total = max((out - 1) * s + (k - 1) * d + 1 - in, 0), before = floor(total / 2).
+ * For converters of windowed layers (conv, pooling), whose ONNX ops take these
+ * as explicit `pads` [top, left, bottom, right].
  */
-function samePads(size: number, k: number, s: number, d: number, padding: 'same' | 'valid'): [number, number] {
+export function tfSamePads(size: number, k: number, s: number, d: number, padding: 'same' | 'valid'): [number, number] {
   if (padding === 'valid') return [0, 0];
   const total = Math.max((Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
