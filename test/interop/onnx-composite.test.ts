@@ -101,6 +101,24 @@ describe('toOnnx of composites (traced forward)', () => {
     await compare('nested composites, broadcasting constants', new Outer(), [4, 3, 2]);
   });
 
+  it('leaves the children\'s call methods as they were, and refuses a tensor it cannot trace to the input', () => {
+    const block = new ResidualBlock(2, 'block');
+    block.call(uniform([1, 4, 4, 2], 0), { isTraining: false });
+    toOnnx(block, { inputShape: [4, 4, 2] });
+    expect(Object.hasOwn(block.conv1, 'call')).toBe(false);
+    class Hidden extends Layer {
+      readonly kind = 'hidden';
+      dense = new Dense(2);
+      private readonly offset = new Tensor(Float32Array.of(1, 2), [2]); // not a declared weight: the exporter cannot name it
+      constructor() { super('hidden'); }
+      protected forward(x: Tensor, isTraining: boolean): Tensor { return add(this.dense.call(x, { isTraining }), this.offset); }
+    }
+    const hidden = new Hidden();
+    hidden.call(uniform([1, 3], 0), { isTraining: false });
+    expect(() => toOnnx(hidden, { inputShape: [3] })).toThrow(/^toOnnx: layer 'hidden' \(Hidden, kind 'hidden'\): its forward reads a tensor \[2\] that is not derived from its input/);
+    expect(Object.hasOwn(hidden.dense, 'call')).toBe(false); // restored after the error too
+  });
+
   it('an op the graph cannot describe is an error naming it and the layer', () => {
     class Leaky extends Layer {
       readonly kind = 'leaky';
