@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   Conv2d, Dense, Dropout, ELU, Flatten, GELU, Layer, LeakyReLU, predict, ReLU, Sequential, Softmax, Tensor, add, leakyRelu, mul, sigmoid,
 } from '../../src/index.js';
+import { ONNX_CONVERTERS } from '../../src/interop/onnx/converters.js';
 import { onnxSchema } from '../../src/interop/onnx/graph.js';
 import { toOnnx } from '../../src/interop/onnx/to-onnx.js';
 import { uniform } from '../helpers.js';
@@ -99,6 +100,29 @@ describe('toOnnx of composites (traced forward)', () => {
       override weights(): Map<string, Tensor> { return new Map([['scale', this.scale]]); }
     }
     await compare('nested composites, broadcasting constants', new Outer(), [4, 3, 2]);
+  });
+
+  it('a kind with an ONNX_CONVERTERS entry is converted by it, not traced (the explicit protocol)', async () => {
+    class Gated extends Layer {
+      readonly kind = 'gatedTest';
+      conv = new Conv2d(2, 3, { padding: 'same' });
+      constructor() { super('gated'); }
+      protected forward(x: Tensor, isTraining: boolean): Tensor { return mul(x, sigmoid(this.conv.call(x, { isTraining }))); }
+    }
+    ONNX_CONVERTERS.gatedTest = (layer, x, ctx) => {
+      const gate = ctx.convert((layer as Gated).conv, x, 'conv');
+      const s = ctx.graph.node('Sigmoid', [gate.name], `${ctx.path}/gate`);
+      return { name: ctx.graph.node('Mul', [ctx.as(x, gate.layout), s], ctx.path), layout: gate.layout, probe: ctx.output };
+    };
+    try {
+      const model = new Gated();
+      await compare('explicit converter (gated conv)', model, [4, 4, 2]);
+      const proto = onnxSchema.ModelProto.decode(toOnnx(model, { inputShape: [4, 4, 2] }));
+      expect(proto.graph!.node!.map((n) => n.name)).toContain('gated/gate');
+      expect(proto.graph!.initializer!.map((t) => t.name)).toEqual(['conv/kernel', 'conv/bias']); // the state-dict names
+    } finally {
+      delete ONNX_CONVERTERS.gatedTest;
+    }
   });
 
   it('leaves the children\'s call methods as they were, and refuses a tensor it cannot trace to the input', () => {

@@ -111,17 +111,15 @@ function expression(layer: Layer, layerPath: string, probe: Tensor | null, w: Wr
     const lines = moduleLines((layer as Sequential).layers, '    ', layerPath, inner);
     return `nn.Sequential(\n${lines.join('\n')}\n)`;
   }
+  const writer = Object.hasOwn(PYTORCH_MODULES, layer.kind) ? PYTORCH_MODULES[layer.kind] : undefined;
+  if (writer !== undefined) return writer(layer);
   if (isTracedComposite(layer)) {
     if (probe === null) {
       throw new Error(`pytorchModuleSource: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') is a composite with its own forward, which is traced on a sample input: pass { inputShape } (one example's shape, without the batch axis)`);
     }
     return compositeClass(layer, layerPath, probe, w);
   }
-  const writer = Object.hasOwn(PYTORCH_MODULES, layer.kind) ? PYTORCH_MODULES[layer.kind] : undefined;
-  if (writer === undefined) {
-    throw new Error(`pytorchModuleSource: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') has no PyTorch module; supported kinds: ${Object.keys(PYTORCH_MODULES).join(', ')}, sequential, and composites (layers holding child layers)`);
-  }
-  return writer(layer);
+  throw new Error(`pytorchModuleSource: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') has no PyTorch module; supported kinds: ${Object.keys(PYTORCH_MODULES).join(', ')}, sequential, and composites (layers holding child layers)`);
 }
 
 /** Options of `pytorchModuleSource`. */
