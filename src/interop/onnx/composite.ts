@@ -5,10 +5,11 @@
  * child's own converter, an op between calls one ONNX node
  * (`add` -> Add, `relu` -> Relu, ...), a constant an initializer.
  *
- * Layouts: an elementwise op keeps an image's NCHW layout when all its
- * operands are images of the same shape (the residual Add of two conv
- * outputs stays NCHW); otherwise its operands go to NHWC first, where ONNX's
- * broadcasting matches normgrad's.
+ * Layouts: an elementwise op on images of one shape runs in NCHW if any
+ * operand is NCHW already (the residual Add of a conv output and the block's
+ * input stays NCHW; the input's transpose is made once and shared);
+ * otherwise its operands go to NHWC first, where ONNX's broadcasting matches
+ * normgrad's.
  */
 import type { Layer } from '../../layers/layer.js';
 import { sameShape } from '../../tensor/shape.js';
@@ -35,7 +36,7 @@ export function convertTraced(layer: Layer, x: OnnxValue, ctx: OnnxContext): Onn
     } else {
       const ins = step.inputs.map((i) => values[i]!);
       const image = ins[0]!.probe.rank === 4 && ins.every((v) => v.probe.rank === 4 && sameShape(v.probe.shape, ins[0]!.probe.shape));
-      const layout = image ? ins[0]!.layout : 'nhwc';
+      const layout = image && ins.some((v) => v.layout === 'nchw') ? 'nchw' : 'nhwc';
       const names = ins.map((v) => ctx.as(v, layout));
       if (step.op === 'square') names.push(names[0]!);
       const name = ctx.graph.node(OP_TYPES[step.op]!, names, `${ctx.path}/${step.op}`);
