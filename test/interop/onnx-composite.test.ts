@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  Conv2d, Dense, Dropout, ELU, Flatten, GELU, Layer, LeakyReLU, predict, ReLU, Sequential, Softmax, Tensor, add, leakyRelu, mul, sigmoid,
+  Conv2d, Dense, Dropout, ELU, Flatten, GELU, Layer, LeakyReLU, predict, ReLU, Sequential, Softmax, Tensor, add, leakyRelu, mul, relu, sigmoid,
 } from '../../src/index.js';
 import { ONNX_CONVERTERS } from '../../src/interop/onnx/converters.js';
 import { onnxSchema } from '../../src/interop/onnx/graph.js';
@@ -100,6 +100,16 @@ describe('toOnnx of composites (traced forward)', () => {
       override weights(): Map<string, Tensor> { return new Map([['scale', this.scale]]); }
     }
     await compare('nested composites, broadcasting constants', new Outer(), [4, 3, 2]);
+
+    class Twice extends Layer {
+      readonly kind = 'twice';
+      dense = new Dense(3);
+      constructor() { super('twice'); }
+      protected forward(x: Tensor, isTraining: boolean): Tensor {
+        return this.dense.call(relu(this.dense.call(x, { isTraining })), { isTraining }); // one child, called twice
+      }
+    }
+    await compare('one child called twice', new Twice(), [3]);
   });
 
   it('a kind with an ONNX_CONVERTERS entry is converted by it, not traced (the explicit protocol)', async () => {

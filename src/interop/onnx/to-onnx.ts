@@ -7,6 +7,9 @@
  * ('output'). Inside, images run in NCHW (ONNX's Conv and BatchNormalization
  * layout) between one Transpose after the input and one before Flatten or the
  * output. Batch norm is exported in inference form (moving statistics).
+ * Each layer kind has a converter in ONNX_CONVERTERS; a composite whose kind
+ * has none (a layer holding children, with its own forward) is traced
+ * (./composite.ts, ../trace.ts). See docs/exporting.md.
  */
 import { noGrad } from '../../autograd/graph.js';
 import type { Layer } from '../../layers/layer.js';

@@ -2,7 +2,9 @@
  * The Python source of a PyTorch nn.Module that computes what a normgrad
  * model computes, on the same NHWC input, and whose state dict is the one
  * `saveCheckpoint(model, path, { layout: 'pytorch' })` writes (names in
- * state-dict.ts). One constructor expression per layer kind.
+ * state-dict.ts). One constructor expression per layer kind; a composite
+ * whose kind has none is traced into a class of its own (composite-source.ts),
+ * which needs `inputShape`.
  *
  * Inside the module images run NCHW (PyTorch's layout): one permute after the
  * input, one back before Flatten (normgrad flattens NHWC) and at the output.
