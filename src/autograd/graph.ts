@@ -62,6 +62,22 @@ export function noGrad<T>(fn: () => T): T {
 }
 
 /**
+ * Runs `fn` with recording on, even inside `noGrad` (restoring the previous
+ * mode afterwards): for tools that read the graph of a forward pass, such as
+ * the exporters' tracer.
+ */
+export function withGrad<T>(fn: () => T): T {
+  checkFunction('withGrad', fn, 'fn');
+  const previous = recording;
+  recording = true;
+  try {
+    return fn();
+  } finally {
+    recording = previous;
+  }
+}
+
+/**
  * Wraps an op's forward result `data` as a tensor and, when any input needs a
  * gradient and recording is on, remembers how to differentiate it.
  */

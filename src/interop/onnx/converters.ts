@@ -11,6 +11,8 @@
 import type { BatchNorm } from '../../layers/batch-norm.js';
 import type { Conv2d } from '../../layers/conv2d.js';
 import type { Dense } from '../../layers/dense.js';
+import type { ELU, GELU, LeakyReLU } from '../../layers/activations.js';
+import type { Softmax } from '../../layers/softmax.js';
 import type { Layer } from '../../layers/layer.js';
 import type { Sequential } from '../../layers/sequential.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -37,8 +39,12 @@ export interface OnnxContext {
   output: Tensor;
   /** The name of `value` in `layout`, transposing (once per value) if it is in the other. */
   as(value: OnnxValue, layout: OnnxLayout): string;
-  /** Converts a child layer of a composite, named by its stateDict prefix ('conv1', 'block2/conv1'): its output value. */
-  convert(child: Layer, input: OnnxValue): OnnxValue;
+  /** Converts a child layer, at path `path`/`name` (`name`: its field path in a composite, default its `name`): its output value. */
+  convert(child: Layer, input: OnnxValue, name?: string): OnnxValue;
+  /** The ONNX operator set being written. */
+  opset: number;
+  /** Every tensor of the model, by state-dict name ('block1/conv1/kernel'). */
+  names: Map<Tensor, string>;
 }
 
 /** Appends the nodes of `layer` (input `x`) to `ctx.graph`; returns the output value. */
@@ -69,8 +75,8 @@ export const ONNX_CONVERTERS: Record<string, OnnxConverter> = {
     const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
     const { strides, padding, dilations, groups } = convSettings(conv);
     const [, h, w] = x.probe.shape as [number, number, number, number];
-    const [top, bottom] = samePads(h, kh, strides[0], dilations[0], padding);
-    const [left, right] = samePads(w, kw, strides[1], dilations[1], padding);
+    const [top, bottom] = tfSamePads(h, kh, strides[0], dilations[0], padding);
+    const [left, right] = tfSamePads(w, kw, strides[1], dilations[1], padding);
     const oihw = new Float32Array(kernel.size);
     for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) {
       oihw[((o * cin + i) * kh + y) * kw + z] = kernel.data[((y * kw + z) * cin + i) * cout + o]!;
@@ -101,6 +107,26 @@ export const ONNX_CONVERTERS: Record<string, OnnxConverter> = {
   sigmoid: activation('Sigmoid'),
   tanh: activation('Tanh'),
 
+  leakyRelu(layer, x, ctx) {
+    return { name: ctx.graph.node('LeakyRelu', [x.name], ctx.path, { alpha: { float: (layer as LeakyReLU).alpha } }), layout: x.layout, probe: ctx.output };
+  },
+  elu(layer, x, ctx) {
+    return { name: ctx.graph.node('Elu', [x.name], ctx.path, { alpha: { float: (layer as ELU).alpha } }), layout: x.layout, probe: ctx.output };
+  },
+  gelu(layer, x, ctx) {
+    return { name: geluNodes((layer as GELU).approximate, x.name, ctx), layout: x.layout, probe: ctx.output };
+  },
+
+  // softmax along normgrad's axis, in NHWC (opset 13+: Softmax normalizes along one axis).
+  softmax(layer, x, ctx) {
+    const rank = x.probe.rank;
+    const axis = ((layer as Softmax).axis % rank + rank) % rank;
+    return { name: ctx.graph.node('Softmax', [ctx.as(x, 'nhwc')], ctx.path, { axis: { int: axis } }), layout: 'nhwc', probe: ctx.output };
+  },
+
+  // Inference: the identity, so nothing is written (the rate is not needed by an inference graph).
+  dropout: (_layer, x) => x,
+
   // normgrad flattens NHWC order: back to NHWC first, then Flatten(axis 1).
   flatten(_layer, x, ctx) {
     return { name: ctx.graph.node('Flatten', [ctx.as(x, 'nhwc')], ctx.path, { axis: { int: 1 } }), layout: 'nhwc', probe: ctx.output };
@@ -112,6 +138,27 @@ export const ONNX_CONVERTERS: Record<string, OnnxConverter> = {
     return y;
   },
 };
+
+/**
+ * GELU. Opset 20 has the op itself (approximate 'none' or 'tanh'); before,
+ * the formulas: exact  y = 0.5 x (1 + erf(x / sqrt 2)),
+ *               tanh   y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ */
+function geluNodes(form: 'none' | 'tanh', x: string, ctx: OnnxContext): string {
+  const g = ctx.graph;
+  if (ctx.opset >= 20) return g.node('Gelu', [x], ctx.path, { approximate: { string: form } });
+  const c = (name: string, v: number): string => g.floats(`${ctx.path}/${name}`, [], Float32Array.of(v));
+  let inner: string;
+  if (form === 'none') {
+    inner = g.node('Erf', [g.node('Div', [x, c('sqrt2', Math.SQRT2)], `${ctx.path}/scaled`)], `${ctx.path}/erf`);
+  } else {
+    const cube = g.node('Mul', [g.node('Mul', [x, x], `${ctx.path}/square`), x], `${ctx.path}/cube`);
+    const poly = g.node('Add', [x, g.node('Mul', [cube, c('k', 0.044715)], `${ctx.path}/cubeScaled`)], `${ctx.path}/poly`);
+    inner = g.node('Tanh', [g.node('Mul', [poly, c('sqrt2OverPi', Math.sqrt(2 / Math.PI))], `${ctx.path}/scaled`)], `${ctx.path}/tanh`);
+  }
+  const onePlus = g.node('Add', [inner, c('one', 1)], `${ctx.path}/onePlus`);
+  return g.node('Mul', [g.node('Mul', [x, c('half', 0.5)], `${ctx.path}/half`), onePlus], ctx.path);
+}
 
 /** Appends the layer's own `activation` option ('relu', 'sigmoid', 'tanh'; 'linear' or none: nothing). */
 function withActivation(layer: Layer, y: OnnxValue, ctx: OnnxContext): OnnxValue {
@@ -125,8 +172,10 @@ function withActivation(layer: Layer, y: OnnxValue, ctx: OnnxContext): OnnxValue
 /**
  * [before, after] padding of one axis. SAME (TensorFlow): out = ceil(in / s),
  * total = max((out - 1) * s + (k - 1) * d + 1 - in, 0), before = floor(total / 2).
+ * For converters of windowed layers (conv, pooling), whose ONNX ops take these
+ * as explicit `pads` [top, left, bottom, right].
  */
-function samePads(size: number, k: number, s: number, d: number, padding: 'same' | 'valid'): [number, number] {
+export function tfSamePads(size: number, k: number, s: number, d: number, padding: 'same' | 'valid'): [number, number] {
   if (padding === 'valid') return [0, 0];
   const total = Math.max((Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];

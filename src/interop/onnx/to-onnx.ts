@@ -7,12 +7,17 @@
  * ('output'). Inside, images run in NCHW (ONNX's Conv and BatchNormalization
  * layout) between one Transpose after the input and one before Flatten or the
  * output. Batch norm is exported in inference form (moving statistics).
+ * Each layer kind has a converter in ONNX_CONVERTERS; a composite whose kind
+ * has none (a layer holding children, with its own forward) is traced
+ * (./composite.ts, ../trace.ts). See docs/exporting.md.
  */
 import { noGrad } from '../../autograd/graph.js';
 import type { Layer } from '../../layers/layer.js';
 import { checkInteger, checkOptions } from '../../tensor/options.js';
 import { zeros } from '../../tensor/create.js';
 import { formatShape } from '../../tensor/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { convertTraced } from './composite.js';
 import { ONNX_CONVERTERS, type OnnxContext, type OnnxLayout, type OnnxValue } from './converters.js';
 import { OnnxGraph, onnxSchema } from './graph.js';
 
@@ -56,7 +61,9 @@ export function toOnnx(model: Layer, options: OnnxExportOptions): Uint8Array {
   const input: OnnxValue = { name: graph.unique('input'), layout: 'nhwc', probe: zeros([1, ...inputShape]) };
   const output = graph.unique('output'); // taken now, so a layer named 'output' cannot have it
   const transposed = new Map<string, string>();
-  const result = noGrad(() => convert(graph, model, input, '', transposed));
+  const names = new Map([...model.stateDict()].map(([name, t]) => [t, name]));
+  const shared: Shared = { graph, transposed, opset, names };
+  const result = noGrad(() => convert(shared, model, input, ''));
   graph.node('Identity', [asLayout(graph, result, 'nhwc', transposed)], output, {}, true);
 
   const tensorType = (name: string, shape: readonly number[]) => ({
@@ -79,13 +86,25 @@ export function toOnnx(model: Layer, options: OnnxExportOptions): Uint8Array {
   return new Uint8Array(onnxSchema.ModelProto.encode(proto).finish());
 }
 
-/** Runs the converter of `layer.kind` with a context whose transposes are shared by the whole graph. */
-function convert(graph: OnnxGraph, layer: Layer, x: OnnxValue, path: string, transposed: Map<string, string>): OnnxValue {
-  const converter = Object.hasOwn(ONNX_CONVERTERS, layer.kind) ? ONNX_CONVERTERS[layer.kind] : undefined;
+/** What every converter of one export shares: the graph, the transposes made, the opset, the tensors' names. */
+interface Shared {
+  graph: OnnxGraph;
+  transposed: Map<string, string>;
+  opset: number;
+  names: Map<Tensor, string>;
+}
+
+/**
+ * Runs the converter of `layer.kind`; a kind without one that holds child
+ * layers (a composite with its own forward) is traced (./composite.ts).
+ */
+function convert(shared: Shared, layer: Layer, x: OnnxValue, path: string): OnnxValue {
+  const { graph, transposed } = shared;
+  const converter = Object.hasOwn(ONNX_CONVERTERS, layer.kind) ? ONNX_CONVERTERS[layer.kind] : layer.childLayers().length > 0 ? convertTraced : undefined;
   if (converter === undefined) {
     throw new Error(
       `toOnnx: layer '${path || layer.name}' (${layer.constructor.name}, kind '${layer.kind}') has no ONNX converter; ` +
-        `supported kinds: ${Object.keys(ONNX_CONVERTERS).join(', ')}`,
+        `supported kinds: ${Object.keys(ONNX_CONVERTERS).join(', ')}, and composites (layers holding child layers, traced)`,
     );
   }
   let output;
@@ -99,7 +118,9 @@ function convert(graph: OnnxGraph, layer: Layer, x: OnnxValue, path: string, tra
     path: path || layer.name,
     output,
     as: (value, layout) => asLayout(graph, value, layout, transposed),
-    convert: (child, input) => convert(graph, child, input, path === '' ? child.name : `${path}/${child.name}`, transposed),
+    convert: (child, input, name = child.name) => convert(shared, child, input, path === '' ? name : `${path}/${name}`),
+    opset: shared.opset,
+    names: shared.names,
   };
   return converter(layer, x, ctx);
 }

@@ -2,7 +2,9 @@
  * The Python source of a PyTorch nn.Module that computes what a normgrad
  * model computes, on the same NHWC input, and whose state dict is the one
  * `saveCheckpoint(model, path, { layout: 'pytorch' })` writes (names in
- * state-dict.ts). One constructor expression per layer kind.
+ * state-dict.ts). One constructor expression per layer kind; a composite
+ * whose kind has none is traced into a class of its own (composite-source.ts),
+ * which needs `inputShape`.
  *
  * Inside the module images run NCHW (PyTorch's layout): one permute after the
  * input, one back before Flatten (normgrad flattens NHWC) and at the output.
@@ -17,7 +19,16 @@ import type { Conv2d } from '../../layers/conv2d.js';
 import type { Dense } from '../../layers/dense.js';
 import type { Layer } from '../../layers/layer.js';
 import type { Sequential } from '../../layers/sequential.js';
+import type { Dropout } from '../../layers/dropout.js';
+import type { ELU, GELU, LeakyReLU } from '../../layers/activations.js';
+import type { Softmax } from '../../layers/softmax.js';
+import { noGrad } from '../../autograd/graph.js';
+import { zeros } from '../../tensor/create.js';
+import { checkInteger, checkOptions } from '../../tensor/options.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { convSettings } from '../conv-settings.js';
+import { compositeClass, type CompositeWriter } from './composite-source.js';
+import { isTracedComposite } from './state-dict.js';
 
 /** Python for one layer kind: the constructor expression of its module. */
 export type PytorchModuleWriter = (layer: Layer) => string;
@@ -60,6 +71,11 @@ export const PYTORCH_MODULES: Record<string, PytorchModuleWriter> = {
   sigmoid: () => 'nn.Sigmoid()',
   tanh: () => 'nn.Tanh()',
   flatten: () => 'FlattenNHWC()',
+  leakyRelu: (layer) => `nn.LeakyReLU(${(layer as LeakyReLU).alpha})`,
+  elu: (layer) => `nn.ELU(${(layer as ELU).alpha})`,
+  gelu: (layer) => `nn.GELU(approximate=${py((layer as GELU).approximate)})`,
+  softmax: (layer) => `SoftmaxNHWC(${(layer as Softmax).axis})`,
+  dropout: (layer) => `nn.Dropout(${(layer as Dropout).rate})`,
 };
 
 /** Notes a reader of the generated source should see next to a layer. */
@@ -72,19 +88,48 @@ function notes(layer: Layer): string {
   return `; ${out.join('; ')}`;
 }
 
-function moduleLines(layers: readonly Layer[], indent: string, path: string): string[] {
+/** One step of the writing: the probe input of the current layer (null without `inputShape`) and the composites' classes. */
+interface Writing extends CompositeWriter {
+  probe: Tensor | null;
+}
+
+function moduleLines(layers: readonly Layer[], indent: string, path: string, w: Writing): string[] {
   return layers.map((layer, i) => {
     const layerPath = path === '' ? layer.name : `${path}/${layer.name}`;
     if (layer.kind === 'sequential') {
-      const inner = moduleLines((layer as Sequential).layers, `${indent}    `, layerPath);
+      const inner = moduleLines((layer as Sequential).layers, `${indent}    `, layerPath, w);
       return `${indent}nn.Sequential(  # ${i}: ${layerPath}\n${inner.join('\n')}\n${indent}),`;
     }
-    const writer = Object.hasOwn(PYTORCH_MODULES, layer.kind) ? PYTORCH_MODULES[layer.kind] : undefined;
-    if (writer === undefined) {
-      throw new Error(`pytorchModuleSource: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') has no PyTorch module; supported kinds: ${Object.keys(PYTORCH_MODULES).join(', ')}, sequential`);
-    }
-    return `${indent}${writer(layer)},  # ${i}: ${layerPath}${notes(layer)}`;
+    const line = `${indent}${expression(layer, layerPath, w.probe, w)},  # ${i}: ${layerPath}${notes(layer)}`;
+    if (w.probe !== null) w.probe = noGrad(() => layer.call(w.probe!, { isTraining: false }));
+    return line;
   });
+}
+
+/** The constructor expression of one layer: its writer, an nn.Sequential, or a traced composite's class. */
+function expression(layer: Layer, layerPath: string, probe: Tensor | null, w: Writing): string {
+  if (layer.kind === 'sequential') {
+    const inner: Writing = { ...w, probe };
+    const lines = moduleLines((layer as Sequential).layers, '    ', layerPath, inner);
+    return `nn.Sequential(\n${lines.join('\n')}\n)`;
+  }
+  const writer = Object.hasOwn(PYTORCH_MODULES, layer.kind) ? PYTORCH_MODULES[layer.kind] : undefined;
+  if (writer !== undefined) return writer(layer);
+  if (isTracedComposite(layer)) {
+    if (probe === null) {
+      throw new Error(`pytorchModuleSource: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') is a composite with its own forward, which is traced on a sample input: pass { inputShape } (one example's shape, without the batch axis)`);
+    }
+    return compositeClass(layer, layerPath, probe, w);
+  }
+  throw new Error(`pytorchModuleSource: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') has no PyTorch module; supported kinds: ${Object.keys(PYTORCH_MODULES).join(', ')}, sequential, and composites (layers holding child layers)`);
+}
+
+/** Options of `pytorchModuleSource`. */
+export interface PytorchModuleSourceOptions {
+  /** The Python class name (default 'NormgradModel'). */
+  className?: string;
+  /** One example's shape without the batch axis; needed when the model holds a composite with its own forward (traced on it). */
+  inputShape?: readonly number[];
 }
 
 /**
@@ -100,12 +145,29 @@ function moduleLines(layers: readonly Layer[], indent: string, path: string): st
  * // python: from model import NormgradModel, load_safetensors
  * //         m = NormgradModel(); m.load_state_dict(load_safetensors('model.safetensors'), strict=True); m.eval()
  */
-export function pytorchModuleSource(model: Layer, options: { className?: string } = {}): string {
+export function pytorchModuleSource(model: Layer, options: PytorchModuleSourceOptions = {}): string {
+  checkOptions('pytorchModuleSource', options, ['className', 'inputShape']);
   const className = options.className ?? 'NormgradModel';
+  const { inputShape } = options;
+  if (inputShape !== undefined) {
+    if (!Array.isArray(inputShape) || inputShape.length === 0) throw new Error(`pytorchModuleSource: inputShape must be one example's shape without the batch axis, e.g. [28, 28, 1], got ${JSON.stringify(inputShape)}`);
+    inputShape.forEach((d, i) => checkInteger('pytorchModuleSource', `inputShape[${i}]`, d, 1));
+  }
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw new Error(`pytorchModuleSource: className must be a Python identifier, got '${className}'`);
   if (!model.isBuilt) throw new Error(`pytorchModuleSource: model '${model.name}' has no weights yet: call it once on a sample input first`);
   const layers = model.kind === 'sequential' ? (model as Sequential).layers : [model];
-  return `${PYTHON_PRELUDE}
+  const w: Writing = {
+    probe: inputShape === undefined ? null : zeros([1, ...inputShape]),
+    classes: [],
+    helpers: new Set(),
+    names: new Map([...model.stateDict()].map(([name, t]) => [t, name])),
+    expression: (layer, path, probe) => expression(layer, path, probe, w),
+  };
+  const lines = moduleLines(layers, '            ', '', w);
+  const text = [...w.classes, lines.join('\n')].join('\n');
+  const helpers = Object.entries(PYTHON_HELPERS).filter(([name]) => text.includes(`${name}(`)).map(([, source]) => `\n\n\n${source}`).join('');
+  const classes = w.classes.map((c) => `\n\n\n${c}`).join('');
+  return `${PYTHON_PRELUDE}${helpers}${classes}
 
 
 class ${className}(nn.Module):
@@ -114,7 +176,7 @@ class ${className}(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-${moduleLines(layers, '            ', '').join('\n')}
+${lines.join('\n')}
         )
 
     def forward(self, x):
@@ -124,6 +186,25 @@ ${moduleLines(layers, '            ', '').join('\n')}
         return y.permute(0, 2, 3, 1) if y.dim() == 4 else y
 `;
 }
+
+/** Python helpers written only when the generated source uses them (by name). */
+const PYTHON_HELPERS: Record<string, string> = {
+  SoftmaxNHWC: `class SoftmaxNHWC(nn.Module):
+    \"\"\"normgrad's Softmax: the axis counts in NHWC, so an NCHW image goes to NHWC for it.\"\"\"
+
+    def __init__(self, axis=-1):
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, x):
+        if x.dim() == 4:
+            return torch.softmax(x.permute(0, 2, 3, 1), self.axis).permute(0, 3, 1, 2)
+        return torch.softmax(x, self.axis)`,
+  nhwc_op: `def nhwc_op(f, *xs):
+    \"\"\"An elementwise op with normgrad's broadcasting: NCHW images go to NHWC, the result comes back.\"\"\"
+    y = f(*[x.permute(0, 2, 3, 1) if isinstance(x, torch.Tensor) and x.dim() == 4 else x for x in xs])
+    return y.permute(0, 3, 1, 2) if y.dim() == 4 else y`,
+};
 
 const PYTHON_PRELUDE = `# Generated by normgrad's pytorchModuleSource. Weights: saveCheckpoint(model, path, { layout: 'pytorch' }).
 import json

@@ -4,6 +4,8 @@
  *
  *   normgrad                          PyTorch (module from pytorchModuleSource)
  *   model.layers[i]                   features.i          (nested Sequential: features.i.j)
+ *   a composite's child block1/conv1  <prefix>.conv1     (field path, '/' -> '.': blocks/0 -> blocks.0)
+ *   a composite's own tensor 'scale'  <prefix>.scale     (as is: a Parameter or buffer of its module)
  *   Dense kernel [in, out]            weight [out, in]    (nn.Linear)
  *   Conv2d kernel HWIO [kh,kw,in,out] weight OIHW [out, in, kh, kw]   (nn.Conv2d)
  *   bias                              bias
@@ -16,7 +18,7 @@
  * this for `{ layout: 'pytorch' }`.
  */
 import type { BatchNorm } from '../../layers/batch-norm.js';
-import type { Layer } from '../../layers/layer.js';
+import { ownBuffers, ownWeights, type Layer } from '../../layers/layer.js';
 import type { Sequential } from '../../layers/sequential.js';
 import { formatShape, sameShape, type Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -87,7 +89,26 @@ export const PYTORCH_MAPPERS: Record<string, PytorchMapper> = {
   sigmoid: () => [],
   tanh: () => [],
   flatten: () => [],
+  leakyRelu: () => [],
+  elu: () => [],
+  gelu: () => [],
+  softmax: () => [],
+  dropout: () => [],
 };
+
+/**
+ * A layer with no mapper of its own that holds children (a composite with
+ * its own forward): its children are walked by field path, its own tensors
+ * (`weights()`/`buffers()` it declares) keep their names and layout.
+ */
+export function isTracedComposite(layer: Layer): boolean {
+  return layer.kind !== 'sequential' && !Object.hasOwn(PYTORCH_MAPPERS, layer.kind) && layer.childLayers().length > 0;
+}
+
+/** A composite's own tensors (weights, then buffers), by their key. */
+export function ownTensors(layer: Layer): [string, Tensor][] {
+  return [...ownWeights(layer), ...ownBuffers(layer)];
+}
 
 /** A tensor PyTorch has and normgrad does not (BN's beta when `center` is false): written as `value`, checked on load. */
 function constant(suffix: string, c: number, value: number): PytorchMapping {
@@ -120,14 +141,31 @@ export function pytorchEntries(model: Layer, op: string): { entries: PytorchEntr
       const torchPrefix = `${prefix}.${i}`;
       const layerPath = pathPrefix === '' ? layer.name : `${pathPrefix}/${layer.name}`;
       if (layer.kind === 'sequential') return walk((layer as Sequential).layers, torchPrefix, layerPath);
-      const mapper = Object.hasOwn(PYTORCH_MAPPERS, layer.kind) ? PYTORCH_MAPPERS[layer.kind] : undefined;
-      if (mapper === undefined) {
-        throw new Error(`${op}: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') has no PyTorch mapping; supported kinds: ${Object.keys(PYTORCH_MAPPERS).join(', ')}, sequential`);
-      }
-      const own = new Set(layer.stateDict().values());
-      for (const m of mapper(layer)) entries.push({ ...m, name: `${torchPrefix}.${m.suffix}`, layerPath, synthetic: !own.has(m.tensor) });
-      if (layer.kind === 'bn') counters.push(`${torchPrefix}.${NUM_BATCHES_TRACKED}`);
+      if (isTracedComposite(layer)) return composite(layer, torchPrefix, layerPath);
+      leaf(layer, torchPrefix, layerPath);
     });
+  };
+  const leaf = (layer: Layer, torchPrefix: string, layerPath: string): void => {
+    const mapper = Object.hasOwn(PYTORCH_MAPPERS, layer.kind) ? PYTORCH_MAPPERS[layer.kind] : undefined;
+    if (mapper === undefined) {
+      throw new Error(`${op}: layer '${layerPath}' (${layer.constructor.name}, kind '${layer.kind}') has no PyTorch mapping; supported kinds: ${Object.keys(PYTORCH_MAPPERS).join(', ')}, sequential, and composites (layers holding child layers)`);
+    }
+    const own = new Set(layer.stateDict().values());
+    for (const m of mapper(layer)) entries.push({ ...m, name: `${torchPrefix}.${m.suffix}`, layerPath, synthetic: !own.has(m.tensor) });
+    if (layer.kind === 'bn') counters.push(`${torchPrefix}.${NUM_BATCHES_TRACKED}`);
+  };
+  const composite = (layer: Layer, torchPrefix: string, layerPath: string): void => {
+    for (const [key, t] of ownTensors(layer)) entries.push({ ...same(t, key), name: `${torchPrefix}.${key}`, layerPath, synthetic: false });
+    const seen = new Set<Layer>();
+    for (const [path, child] of layer.childLayers()) {
+      if (seen.has(child)) continue; // held twice: one module, under its first path
+      seen.add(child);
+      const childPrefix = `${torchPrefix}.${path.replaceAll('/', '.')}`;
+      const childPath = `${layerPath}/${path}`;
+      if (child.kind === 'sequential') walk((child as Sequential).layers, childPrefix, childPath);
+      else if (isTracedComposite(child)) composite(child, childPrefix, childPath);
+      else leaf(child, childPrefix, childPath);
+    }
   };
   walk(model.kind === 'sequential' ? (model as Sequential).layers : [model], 'features', '');
   return { entries, counters };
