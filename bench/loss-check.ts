@@ -9,8 +9,6 @@
  * through 20 batch norms, each dividing by a batch standard deviation, and
  * gets a looser 1e-3.
  */
-import type { Engine } from './cases.js';
-
 export const LOSS_TOLERANCE = 1e-4;
 export const GRAD_TOLERANCE = 1e-3;
 
@@ -22,15 +20,33 @@ export interface EngineCheck {
 }
 
 export interface Comparison extends EngineCheck {
-  engine: Engine;
+  /** The engine, or the engine and which of its networks ('torch (pytorchModuleSource)'). */
+  engine: string;
   lossRelDiff: number | null;
   gradRelDiff: number | null;
 }
 
+/** An inference-only engine's outputs against normgrad's (onnxruntime-web). */
+export interface OutputDiff {
+  engine: string;
+  caseId: string;
+  /** max |a - e| / max |e| over the outputs, null when the engine failed. */
+  relDiff: number | null;
+  reason?: string;
+}
+
+export interface OutputCheck {
+  diffs: OutputDiff[];
+  ok: boolean;
+  lines: string[];
+}
+
 export interface LossCheck {
-  tolerance: { loss: number; gradNorm: number };
+  tolerance: { loss: number; gradNorm: number; output?: number };
   normgrad: { loss: number; gradNorm: number };
   others: Comparison[];
+  /** Output comparisons of inference-only engines. */
+  outputs?: OutputDiff[];
   /** At least one loss compared, and every comparison within tolerance. */
   ok: boolean;
   lines: string[];
@@ -38,7 +54,7 @@ export interface LossCheck {
 
 const relDiff = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-30);
 
-export function compareLosses(normgrad: { loss: number; gradNorm: number }, others: [Engine, EngineCheck][]): LossCheck {
+export function compareLosses(normgrad: { loss: number; gradNorm: number }, others: [string, EngineCheck][]): LossCheck {
   const comparisons: Comparison[] = others.map(([engine, c]) => ({
     engine, ...c,
     lossRelDiff: c.loss === null ? null : relDiff(normgrad.loss, c.loss),
@@ -66,7 +82,25 @@ export function compareLosses(normgrad: { loss: number; gradNorm: number }, othe
   }
   if (compared === 0) {
     ok = false;
-    lines.push('loss check: FAIL, no TF.js backend produced a loss to compare with');
+    lines.push('loss check: FAIL, no other engine produced a loss to compare with');
   }
   return { tolerance: { loss: LOSS_TOLERANCE, gradNorm: GRAD_TOLERANCE }, normgrad, others: comparisons, ok, lines };
+}
+
+/** Checks each output comparison against `tolerance`; at least one must have compared. */
+export function compareOutputs(diffs: OutputDiff[], tolerance: number): OutputCheck {
+  const lines: string[] = [];
+  let ok = diffs.some((d) => d.relDiff !== null);
+  for (const d of diffs) {
+    if (d.relDiff === null) {
+      ok = false;
+      lines.push(`output check: ${d.engine} ${d.caseId} failed (${d.reason ?? 'unknown reason'}) FAIL`);
+      continue;
+    }
+    const good = d.relDiff <= tolerance;
+    ok &&= good;
+    lines.push(`output check: normgrad vs ${d.engine} ${d.caseId}: max rel diff ${d.relDiff.toExponential(2)} (tolerance ${tolerance}) ${good ? 'ok' : 'FAIL'}`);
+  }
+  if (diffs.length === 0) lines.push('output check: FAIL, nothing compared');
+  return { diffs, ok, lines };
 }

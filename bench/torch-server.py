@@ -57,6 +57,7 @@ def nchw_network(gen, mod, example_nchw):
     """The generated module's layers rebuilt as idiomatic NCHW PyTorch; the shapes come from one probe pass."""
     layers = []
     x = example_nchw
+    gen.eval()  # the probe is one example: batch statistics need more
     with torch.no_grad():
         for m in gen.features:
             if isinstance(m, mod.Conv2d):
