@@ -135,6 +135,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       if (wantOrt) merge(cells, 'ort', await external.ortRound(own));
     }
     if (external.torchCheck) checks.push(...external.torchCheck);
+    const torchNotes = wantTorch && !external.torch ? [`loss check: PyTorch ${external.torchInfo}`] : [];
 
     const engines: Engine[] = ['normgrad', ...others];
     return {
@@ -143,7 +144,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       flops: { ...networkFlops(shapes, sizes.batch), forwardBatch1: networkFlops(shapes, 1).forward },
       shapes,
       rows: cases.flatMap((c) => rowsOf(c, engines, cells)),
-      lossCheck: reference ? combineChecks(reference, checks, external.ortCheck) : null,
+      lossCheck: reference ? combineChecks(reference, checks, external.ortCheck, torchNotes) : null,
       seconds: (performance.now() - start) / 1000,
     };
   } finally {
@@ -209,9 +210,9 @@ function machine(backends: string[], external: ExternalEngines): BenchResult['ma
 }
 
 /** The loss checks and the onnxruntime output check as one verdict. */
-function combineChecks(reference: { loss: number; gradNorm: number }, checks: [string, EngineCheck][], ort: OutputCheck | null): LossCheck {
+function combineChecks(reference: { loss: number; gradNorm: number }, checks: [string, EngineCheck][], ort: OutputCheck | null, notes: string[]): LossCheck {
   const losses = checks.length > 0 ? compareLosses(reference, checks) : null;
-  const lines = [...(losses?.lines ?? []), ...(ort?.lines ?? [])];
+  const lines = [...(losses?.lines ?? []), ...(ort?.lines ?? []), ...notes];
   const ok = (losses?.ok ?? true) && (ort?.ok ?? true);
   return { tolerance: { loss: LOSS_TOLERANCE, gradNorm: GRAD_TOLERANCE, output: OUTPUT_TOLERANCE }, normgrad: reference, others: losses?.others ?? [], outputs: ort?.diffs ?? [], ok, lines };
 }

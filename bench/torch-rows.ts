@@ -23,10 +23,15 @@ export const TORCH_THREADS = [1, 2] as const;
 
 const SERVER = fileURLToPath(new URL('./torch-server.py', import.meta.url));
 
-/** A python that imports torch, and torch's version; or why there is none. */
-export function findTorchPython(): { python: string; version: string } | { na: string } {
-  // Debian's python3-torch lives under /usr/bin/python3; a pyenv python3 first on PATH may lack it.
-  const candidates = [process.env.NORMGRAD_TORCH_PYTHON, '/usr/bin/python3', 'python3', '/usr/local/bin/python3', 'python'];
+/**
+ * Pythons tried in turn: $NORMGRAD_TORCH_PYTHON, then Debian's (python3-torch
+ * lives under /usr/bin/python3; a pyenv python3 first on PATH may lack it),
+ * then whatever PATH gives.
+ */
+export const TORCH_PYTHONS: readonly (string | undefined)[] = [process.env.NORMGRAD_TORCH_PYTHON, '/usr/bin/python3', 'python3', '/usr/local/bin/python3', 'python'];
+
+/** The first of `candidates` that imports torch, and torch's version; or why there is none. */
+export function findTorchPython(candidates: readonly (string | undefined)[] = TORCH_PYTHONS): { python: string; version: string } | { na: string } {
   for (const python of candidates) {
     if (!python) continue;
     const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
