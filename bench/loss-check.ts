@@ -4,12 +4,16 @@
  * the first conv kernel's gradient must agree to a relative tolerance.
  *
  * The tolerances leave room for float32 summation order only: the loss is a
- * mean over 640 logits behind 20 layers, so differences of ~1e-6 are
- * expected and 1e-4 is a real disagreement; the gradient reaches conv1
- * through 20 batch norms, each dividing by a batch standard deviation, and
- * gets a looser 1e-3.
+ * mean over 640 logits behind 20 layers, so differences of ~1e-7..1e-6 are
+ * expected (PyTorch 1.7e-7 at batch 64) and 1e-5 is a real disagreement; the
+ * gradient reaches conv1 through 20 batch norms, each dividing by a batch
+ * standard deviation, and gets a looser 1e-3. An engine whose own float32
+ * gradient is further than that from its float64 one (PyTorch's oneDNN
+ * float32: 2.7e-3 at batch 64, while normgrad's float32 is 1.7e-6 from
+ * PyTorch's float64) states its own tolerance and why (`gradTolerance`), and
+ * its float64 gradient is checked against normgrad's at 1e-3.
  */
-export const LOSS_TOLERANCE = 1e-4;
+export const LOSS_TOLERANCE = 1e-5;
 export const GRAD_TOLERANCE = 1e-3;
 
 export interface EngineCheck {
@@ -17,6 +21,8 @@ export interface EngineCheck {
   gradNorm: number | null;
   /** Why the loss or gradient is missing. */
   reason?: string;
+  /** A gradient tolerance of this engine's own (default GRAD_TOLERANCE), and why. */
+  gradTolerance?: { tolerance: number; why: string };
 }
 
 export interface Comparison extends EngineCheck {
@@ -76,9 +82,11 @@ export function compareLosses(normgrad: { loss: number; gradNorm: number }, othe
       lines.push(`grad check: ${c.engine} has no gradient (${c.reason ?? 'unknown reason'})`);
       continue;
     }
-    const gradOk = c.gradRelDiff <= GRAD_TOLERANCE;
+    const tolerance = c.gradTolerance?.tolerance ?? GRAD_TOLERANCE;
+    const gradOk = c.gradRelDiff <= tolerance;
     ok &&= gradOk;
-    lines.push(`grad check: |dL/d conv1 kernel| normgrad ${normgrad.gradNorm.toExponential(6)} vs ${c.engine} ${c.gradNorm.toExponential(6)} (rel diff ${c.gradRelDiff.toExponential(2)}, tolerance ${GRAD_TOLERANCE}) ${gradOk ? 'ok' : 'FAIL'}`);
+    const why = c.gradTolerance ? `: ${c.gradTolerance.why}` : '';
+    lines.push(`grad check: |dL/d conv1 kernel| normgrad ${normgrad.gradNorm.toExponential(6)} vs ${c.engine} ${c.gradNorm.toExponential(6)} (rel diff ${c.gradRelDiff.toExponential(2)}, tolerance ${tolerance}${why}) ${gradOk ? 'ok' : 'FAIL'}`);
   }
   if (compared === 0) {
     ok = false;

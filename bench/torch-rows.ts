@@ -61,9 +61,9 @@ export class TorchSide {
     }
   }
 
-  /** Loss and |dL/d first conv kernel| of the timed NCHW network, or of the generated module. */
-  async check(model: 'nchw' | 'generated'): Promise<EngineCheck> {
-    const r = await this.server.request({ cmd: 'check', model });
+  /** Loss and |dL/d first conv kernel| of the timed NCHW network, or of the generated module, in float32 or float64. */
+  async check(model: 'nchw' | 'generated', dtype: 'float32' | 'float64' = 'float32'): Promise<EngineCheck> {
+    const r = await this.server.request({ cmd: 'check', model, dtype });
     return { loss: Number(r.loss), gradNorm: Number(r.gradNorm) };
   }
 

@@ -7,9 +7,10 @@ start-up and torch's import are never timed. Requests:
                               (saveCheckpoint(model, path, {layout: 'pytorch'})), x.f32
                               ([batch, 28, 28, 1] NHWC float32) and y.f32 ([batch, 10]).
                               Reply: {"torch": version, "batch": batch, "timed": description}
-  {"cmd": "check", "model": "nchw" | "generated"}
+  {"cmd": "check", "model": "nchw" | "generated", "dtype": "float32" | "float64"}
                               one training-mode forward + backward from the loaded weights,
-                              no update. Reply: {"loss": L, "gradNorm": |dL/d first conv weight|}
+                              no update (a float64 copy of the network for "float64").
+                              Reply: {"loss": L, "gradNorm": |dL/d first conv weight|}
   {"cmd": "time", "case": "train-step" | "inference" | "inference-1", "threads": t,
    "warmup": w, "runs": r, "inner": i}
                               w warm-up calls, then r samples of i calls each, timed with
@@ -27,6 +28,7 @@ where TensorFlow puts the odd pixel bottom/right (stride 2 on an even size),
 in-place ReLU, nn.Flatten (the spatial size is 1x1 there). Both load the same
 state dict strictly, so their state-dict names and values are the same.
 """
+import copy
 import importlib.util
 import json
 import os
@@ -136,9 +138,12 @@ class Server:
         which = req.get('model', 'nchw')
         net, x = (self.net, self.x) if which == 'nchw' else (self.generated, self.x_nhwc)
         net.load_state_dict(self.state, strict=True)
+        y = self.y
+        if req.get('dtype', 'float32') == 'float64':
+            net, x, y = copy.deepcopy(net).double(), x.double(), y.double()
         net.train()
         net.zero_grad(set_to_none=True)
-        loss = F.binary_cross_entropy_with_logits(net(x), self.y)
+        loss = F.binary_cross_entropy_with_logits(net(x), y)
         loss.backward()
         first = next(m for m in net.features if isinstance(m, nn.Conv2d))
         grad_norm = first.weight.grad.double().norm().item()

@@ -59,9 +59,14 @@ describe('bench', () => {
     expect(compareLosses(ref, [['tfjs-cpu', { loss: 0.70000001, gradNorm: 4.0001 }]]).ok).toBe(true);
     const off = compareLosses(ref, [['tfjs-cpu', { loss: 0.71, gradNorm: 4 }]]);
     expect(off.ok).toBe(false);
-    expect(off.lines[0]).toMatch(/^loss check: normgrad 0\.700000 vs tfjs-cpu 0\.710000 \(rel diff 1\.41e-2, tolerance 0\.0001\) FAIL$/);
+    expect(off.lines[0]).toMatch(/^loss check: normgrad 0\.700000 vs tfjs-cpu 0\.710000 \(rel diff 1\.41e-2, tolerance 0\.00001\) FAIL$/);
     expect(compareLosses(ref, [['tfjs-cpu', { loss: 0.7, gradNorm: 5 }]]).ok).toBe(false);
     expect(compareLosses(ref, [['tfjs-wasm', { loss: null, gradNorm: null, reason: 'no backend' }]]).ok).toBe(false);
+    // An engine's own tolerance (PyTorch float32: GRAD_TOLERANCE + its float32-vs-float64 distance) is used and stated.
+    const own = compareLosses(ref, [['torch', { loss: 0.7, gradNorm: 4.01, gradTolerance: { tolerance: 0.004, why: 'because' } }]]);
+    expect(own.ok).toBe(true);
+    expect(own.lines[1]).toContain('(rel diff 2.49e-3, tolerance 0.004: because) ok');
+    expect(compareLosses(ref, [['torch', { loss: 0.7, gradNorm: 4.01 }]]).ok).toBe(false);
   });
 
   it('parses --vs', () => {
@@ -133,7 +138,7 @@ describe('bench', () => {
         cwd: ROOT, encoding: 'utf8', timeout: 120_000,
       });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/loss check: normgrad 0\.\d+ vs tfjs-cpu 0\.\d+ \(rel diff [\d.e+-]+, tolerance 0\.0001\) ok/);
+      expect(r.stdout).toMatch(/loss check: normgrad 0\.\d+ vs tfjs-cpu 0\.\d+ \(rel diff [\d.e+-]+, tolerance 0\.00001\) ok/);
       expect(r.stdout).toMatch(/grad check: .* vs tfjs-cpu .* ok/);
       const result = JSON.parse(readFileSync(json, 'utf8')) as BenchResult;
       expect(result.options.engines).toEqual(['normgrad', 'tfjs-cpu', 'tfjs-wasm']);
@@ -181,10 +186,12 @@ describe('bench', () => {
       expect(row('train-step').values.ort).toBeUndefined();
       if ('python' in torch) {
         expect(result.machine.torch).toContain(`torch ${torch.version} (${torch.python})`);
-        for (const net of ['timed NCHW network', 'pytorchModuleSource module']) {
-          expect(r.stdout).toMatch(new RegExp(`loss check: normgrad 0\\.\\d+ vs torch \\(${net}\\) 0\\.\\d+ \\(rel diff [\\d.e+-]+, tolerance 0\\.0001\\) ok`));
-          expect(r.stdout).toMatch(new RegExp(`grad check: .* vs torch \\(${net}\\) .* ok`));
+        // The timed network in float32 and float64, the generated module in float64, all from the same exported weights.
+        for (const net of ['float32 \\(timed NCHW network\\)', 'float64 \\(timed NCHW network\\)', 'float64 \\(pytorchModuleSource module\\)']) {
+          expect(r.stdout).toMatch(new RegExp(`loss check: normgrad 0\\.\\d+ vs torch ${net} 0\\.\\d+ \\(rel diff [\\d.e+-]+, tolerance 0\\.00001\\) ok`));
+          expect(r.stdout).toMatch(new RegExp(`grad check: .* vs torch ${net} .* ok`));
         }
+        expect(r.stdout).toMatch(/grad check: .* vs torch float64 \(pytorchModuleSource module\) .*tolerance 0\.001\) ok/);
         for (const id of ['train-step', 'inference', 'inference-1']) {
           for (const e of ['torch-1thr', 'torch-2thr'] as const) {
             expectStat(row(id).values[e]);
