@@ -8,6 +8,13 @@
  *                                           cpu backend needs 30-80 s per training
  *                                           step and ~1 min per filter gradient)
  *   --vs tfjs-cpu | --vs tfjs-wasm          one backend only
+ *   --vs torch                              PyTorch on 1 and 2 threads, in a python3
+ *                                           that imports torch (/usr/bin/python3 is
+ *                                           tried first; $NORMGRAD_TORCH_PYTHON wins);
+ *                                           "n/a: no python3 with torch" otherwise
+ *   --vs ort                                onnxruntime-web (wasm), inference rows,
+ *                                           the better of numThreads 1 and 2
+ *   --rounds <n>                            engines in turn n times (default 2: ABAB)
  *   --json <file>                           where the results go (default out/bench.json)
  *   --tiny                                  tiny sizes (what the smoke test runs)
  *
@@ -24,12 +31,18 @@
  *   - the lesson network (examples/mnist/lesson-network.ts, BN on): ms per
  *     training step at batch 64 and per inference at batch 64 and 1, with
  *     the GFLOP/s they achieve (bench/flops.ts states the count).
- * With --vs, every row is repeated in TensorFlow.js with the same inputs and
- * weights, with a normgrad/TF.js ratio column; rows a backend cannot run say
- * "n/a: <reason>". Before timing, one training-mode forward + backward of the
- * network runs in both engines from the same weights on the same batch: the
- * losses (and the first conv kernel's gradient norm) must agree, or the
- * bench exits with status 1.
+ * With --vs tfjs, every row is repeated in TensorFlow.js with the same inputs
+ * and weights, with a normgrad/TF.js ratio column; rows a backend cannot run
+ * say "n/a: <reason>". PyTorch runs the network rows (training step, inference
+ * at the batch and at 1), onnxruntime-web the inference rows, both from
+ * normgrad's own export of the same weights (bench/torch-rows.ts,
+ * bench/ort-rows.ts). Before timing, one training-mode forward + backward of
+ * the network runs in every training engine from the same weights on the same
+ * batch: the losses (and the first conv kernel's gradient norm) must agree;
+ * onnxruntime-web's inference outputs must match normgrad's. A failed check
+ * exits with status 1 (PyTorch and onnxruntime-web are then not timed).
+ * Engines are timed in turn, twice (ABAB), so a slow minute of a shared
+ * machine hurts all of them; each cell keeps its better round.
  *
  * Reading it: GFLOP/s and GB/s are higher-is-better, ms lower-is-better; a
  * wide min-max range means a noisy machine. The markdown table can be pasted
@@ -48,16 +61,19 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       tiny: { type: 'boolean', default: false },
       vs: { type: 'string', multiple: true, default: [] },
+      rounds: { type: 'string', default: '2' },
       json: { type: 'string', default: 'out/bench.json' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: tsx bench/bench.ts [--quick] [--tiny] [--vs tfjs|tfjs-cpu|tfjs-wasm] [--json out/bench.json]');
+    console.log('usage: tsx bench/bench.ts [--quick] [--tiny] [--vs tfjs|tfjs-cpu|tfjs-wasm|torch|ort]... [--rounds 2] [--json out/bench.json]');
     return 0;
   }
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench: --rounds must be a positive integer, got '${values.rounds}'`);
   const result = await runBench({
-    quick: values.quick, tiny: values.tiny, vs: values.vs,
+    quick: values.quick, tiny: values.tiny, vs: values.vs, rounds,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   console.log(formatReport(result));
@@ -66,7 +82,7 @@ async function main(): Promise<number> {
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nResults written to ${path.relative(process.cwd(), file) || file}`);
   if (result.lossCheck && !result.lossCheck.ok) {
-    console.error('bench: the engines disagree on the loss check (see above)');
+    console.error('bench: the engines disagree on the agreement check (see above)');
     return 1;
   }
   return 0;

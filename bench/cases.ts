@@ -7,7 +7,11 @@ import { im2colGemmShape, networkFlops, type NetworkShapes } from './flops.js';
 import { SCALAR_PEAK_FLOPS_PER_STEP } from './scalar-peak.js';
 import type { TimingOptions } from './timing.js';
 
-export type Engine = 'normgrad' | 'tfjs-cpu' | 'tfjs-wasm';
+/**
+ * normgrad and its peers: TF.js's two backends, PyTorch on 1 and 2 threads,
+ * onnxruntime-web (the better of 1 and 2 wasm threads).
+ */
+export type Engine = 'normgrad' | 'tfjs-cpu' | 'tfjs-wasm' | 'torch-1thr' | 'torch-2thr' | 'ort';
 export type Unit = 'GFLOP/s' | 'GB/s' | 'ms';
 export type Shape4 = [number, number, number, number];
 /**

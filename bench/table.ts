@@ -57,6 +57,8 @@ export function formatReport(result: BenchResult): string {
     `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}. Date: ${m.date}.`,
   ];
   if (m.backends.length > 0) out.push(`TensorFlow.js 4.22 backends: ${m.backends.join('; ')}.`);
+  if (m.torch) out.push(`PyTorch: ${m.torch}.`);
+  if (m.ort) out.push(`onnxruntime-web: ${m.ort}.`);
   out.push(
     '',
     markdownTable(result),
@@ -68,6 +70,16 @@ export function formatReport(result: BenchResult): string {
     '- GEMM rows: C = A·B, row-major float32; the conv rows use the forward im2col GEMM of that lesson-network layer at the training batch (normgrad\'s conv2d never builds that matrix whole: each thread builds ~128 KB blocks of it, see docs/speed.md).',
     '- Training step: forward (isTraining, batch statistics), sigmoid cross-entropy mean, backward, Adam (lr 0.002). Inference: isTraining false, no graph. TF.js does not update the moving statistics in its step.',
   );
+  if (result.options.engines.length > 1) {
+    out.push(`- Engines timed in turn, normgrad first, then the others, ${result.options.rounds} round${result.options.rounds > 1 ? 's' : ''} (ABAB); each cell is the round with the lower median (slow TF.js cells are timed in the first round only).`);
+  }
+  if (m.torch || m.ort) {
+    out.push('- PyTorch and onnxruntime-web run in their own processes (started before timing) and time themselves (time.perf_counter, performance.now) with the warm-up calls, samples and calls per sample of normgrad\'s cell in the same round.');
+  }
+  if (m.torch) {
+    out.push('- PyTorch: normgrad\'s export (pytorchModuleSource + checkpoint with layout \'pytorch\') rebuilt as idiomatic NCHW (nn.Conv2d with symmetric padding, F.pad only where SAME is asymmetric, in-place ReLU); NCHW input. Step: zero_grad, forward (train), BCE-with-logits mean, loss.item(), backward, Adam (lr 0.002, eps 1e-7). Inference: eval() under inference_mode. torch.set_num_threads(1 or 2).');
+  }
+  if (m.ort) out.push('- onnxruntime-web: toOnnx(model) of the same weights (inference batch norm), wasm execution provider, output read back every call.');
   const share = scalarShare(result);
   if (share) out.push(share);
   if (result.lossCheck) out.push('', ...result.lossCheck.lines.map((l) => `    ${l}`));

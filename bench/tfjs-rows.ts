@@ -64,6 +64,8 @@ function initTfjs(): void {
 export async function tfjsCells(
   backend: TfjsBackend, cases: readonly BenchCase[], lesson: TfjsLesson,
   timing: TimingOptions, log: (s: string) => void,
+  /** Cases not to time (the second ABAB round skips slow and failed ones); skipping 'train-step' skips the loss check too. */
+  skip: ReadonlySet<string> = new Set(),
 ): Promise<TfjsResult> {
   initTfjs();
   const cells = new Map<string, Cell>();
@@ -90,7 +92,7 @@ export async function tfjsCells(
   const lossOf = (): tf.Scalar => sigmoidCrossEntropy(y, net.forward(x, true));
   try {
     const t0 = performance.now();
-    const check = lossCheck(net, lossOf);
+    const check = skip.has('train-step') ? { loss: null, gradNorm: null, reason: 'not checked in this round' } : lossCheck(net, lossOf);
     const checkMs = performance.now() - t0;
     // The check was one forward + backward: it serves as the training step's
     // warm-up, and a slow one (cpu, ~30 s) is timed only once or twice more.
@@ -98,6 +100,7 @@ export async function tfjsCells(
     const trainTiming: TimingOptions = slow ? { ...timing, runs: timing.slowRuns, minWarmup: 0, warmupMs: 0 } : timing;
     const optimizer = tf.train.adam(LEARNING_RATE);
     for (const c of cases) {
+      if (skip.has(c.id)) continue;
       const isTrain = c.spec.kind === 'train-step';
       let cell: Cell;
       const before = tf.memory().numTensors;

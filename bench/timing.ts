@@ -22,6 +22,8 @@ export interface Stat {
   inner: number;
   /** The first call (not warmed up) is one of the samples: a slow call. */
   firstCallTimed?: boolean;
+  /** Warm-up calls made before the samples (set by `measure`). */
+  warmup?: number;
 }
 
 export interface TimingOptions {
@@ -73,20 +75,43 @@ export function measure(fn: () => void, opts: TimingOptions): Stat {
     if (last >= opts.slowCallMs) {
       const samples = [last];
       while (samples.length < opts.slowRuns) samples.push(timeCalls(fn, 1));
-      return { ...summarize(samples), firstCallTimed: true };
+      return { ...summarize(samples), firstCallTimed: true, warmup: warmed - 1 };
     }
   }
   if (opts.runs !== undefined) {
     const samples: number[] = [];
     for (let r = 0; r < opts.runs; r++) samples.push(timeCalls(fn, 1));
-    return summarize(samples);
+    return { ...summarize(samples), warmup: warmed };
   }
   const perCall = Number.isFinite(last) ? Math.max(last, 1e-3) : opts.minSampleMs;
   const inner = Math.max(1, Math.ceil(opts.minSampleMs / perCall));
   const runs = clamp(Math.floor(opts.budgetMs / (perCall * inner)), opts.minRuns, opts.maxRuns);
   const samples: number[] = [];
   for (let r = 0; r < runs; r++) samples.push(timeCalls(fn, inner));
-  return summarize(samples, inner);
+  return { ...summarize(samples, inner), warmup: warmed };
+}
+
+/**
+ * The sample plan of a finished measurement, for an engine timed out of
+ * process (PyTorch, onnxruntime-web) that must make the same number of
+ * warm-up calls and samples of the same number of calls.
+ */
+export interface SamplePlan {
+  warmup: number;
+  runs: number;
+  inner: number;
+}
+
+export function planOf(stat: Stat): SamplePlan {
+  return { warmup: Math.max(1, stat.warmup ?? 1), runs: stat.runs, inner: stat.inner };
+}
+
+/**
+ * The better of two rounds of the same cell (ABAB interleaving): the one
+ * with the lower median time.
+ */
+export function better(a: Stat, b: Stat): Stat {
+  return b.median < a.median ? b : a;
 }
 
 function timeCalls(fn: () => void, inner: number): number {
