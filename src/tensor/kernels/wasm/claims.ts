@@ -4,9 +4,25 @@
  */
 import { SLOT } from './worker.js';
 
-/** Blocks this thread for `ms` (test delays). */
-export function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** Blocks this thread for `ms` (spins where it may not block: a browser's main thread). */
+export function sleep(ms: number, canBlock: boolean): void {
+  if (canBlock) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  else for (const end = performance.now() + ms; performance.now() < end; );
+}
+
+/**
+ * Waits while ctl[slot] = v, for at most `ms`: Atomics.wait, or where this
+ * thread may not block, a spin on Atomics.load.
+ */
+export function waitWhile(ctl: Int32Array, slot: number, v: number, ms: number, canBlock: boolean): void {
+  if (canBlock) {
+    Atomics.wait(ctl, slot, v, ms);
+    return;
+  }
+  const end = performance.now() + ms;
+  for (let i = 1; Atomics.load(ctl, slot) === v; i++) {
+    if ((i & 255) === 0 && performance.now() > end) return;
+  }
 }
 
 /**

@@ -46,108 +46,30 @@
  *      could land one stale store. The patience above keeps this path for
  *      dead helpers.)
  *
- * Everything is synchronous for the caller. Node lets the main thread block
- * in Atomics.wait, and the helper never touches JavaScript memory, only the
- * shared WebAssembly.Memory. The worker is unref'd: it never keeps the
- * process alive, and at exit Node terminates it even while it waits.
- * Until the helper has started (it boots asynchronously, tens of
- * milliseconds) and whenever threads are set to 1, the main thread runs both
- * shares itself; the result is the same, bit for bit.
+ *   5. Where this thread may not block in Atomics.wait (a browser's main
+ *      thread; host.ts tells), every wait above is a bounded spin on
+ *      Atomics.load instead, and split() takes back a share the helper has
+ *      not claimed by the time its own is done (closing the claim word, so
+ *      the helper cannot claim it any more) and runs it here: it never spins
+ *      while a helper wakes. Same bits by 3.
+ *
+ * Everything is synchronous for the caller. The helper never touches
+ * JavaScript memory, only the shared WebAssembly.Memory. Until the helper
+ * has started (it boots asynchronously, tens of milliseconds) and whenever
+ * threads are set to 1, the main thread runs both shares itself; the result
+ * is the same, bit for bit. helper.ts starts and stops the helper on the host.
  */
-import { availableParallelism } from 'node:os';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { KERNELS_WASM_BASE64 } from './kernels-wasm-bytes.js';
-import { claimPiece, closeClaims, pollFor, pollWhileActive, sleep } from './claims.js';
-import { WasmInstance, wasmApi, type Job, type PieceJob, type WasmApi, type WasmMemory, type WasmModule } from './instance.js';
-import {
-  ARG_COUNT, CONTROL_INTS, DELAY_POINTS, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_AFTER_JOB_MS, POLL_EXPECTING_MS, POLL_MAIN_MS, SLOT, WORKER_SOURCE,
-} from './worker.js';
+import { claimPiece, closeClaims, pollFor, pollWhileActive, waitWhile } from './claims.js';
+import { HelperThreads, WAIT_SLICE_MS } from './helper.js';
+import type { Job, PieceJob } from './instance.js';
+import { compileKernels } from './load.js';
+import { ARG_COUNT, JOB_FUNCTIONS, MAX_OVERRIDES, POLL_MAIN_MS, SLOT } from './worker.js';
 
 export { MAX_PAGES, type GemmRowsArgs, type Job, type PieceJob, type WasmExports } from './instance.js';
+export { HELPER_STALL_MS, type TestDelays } from './helper.js';
 
-/**
- * Test hook: milliseconds to sleep at each step of the protocol, on the
- * helper (DELAY_POINTS) or on this thread after it wrote a job and before it
- * publishes it (beforePublish). For tests only; 0 or absent means no sleep.
- */
-export type TestDelays = Partial<Record<(typeof DELAY_POINTS)[number] | 'beforePublish', number>>;
-
-interface Helper {
-  worker: Worker;
-  ctl: Int32Array;
-  port: MessagePort;
-  seq: number;
-  ready: Promise<boolean>;
-  /** Set when the worker has exited (crashed or terminated). */
-  exited: boolean;
-}
-
-/** How long this thread waits in one Atomics.wait before it checks the helper's progress. */
-const WAIT_SLICE_MS = 20;
-/** The default of WasmRuntime.stallMs. */
-export const HELPER_STALL_MS = 3000;
-
-/** The kernels' instance plus the helper thread, and the protocol that shares work with it. */
-export class WasmRuntime extends WasmInstance {
-  private helper: Helper | null = null;
-  threads: 1 | 2;
-  /** Tests set this false to leave every piece of a runPieces job to the helper. */
-  mainTakesPieces = true;
-  /** Test hook (setTestDelays): the helper's delays, and this thread's before publishing a job. */
-  private readonly delays = new Int32Array(DELAY_POINTS.length);
-  private beforePublishMs = 0;
-  /**
-   * Milliseconds without progress from the helper (no piece or share
-   * finished), on top of 10 times what a piece or share took here, after
-   * which this thread stops waiting for it, finishes the call itself and
-   * goes on with one thread (tests lower it).
-   */
-  stallMs = HELPER_STALL_MS;
-
-  constructor(api: WasmApi, module: WasmModule) {
-    super(api, module);
-    this.threads = availableParallelism() >= 2 ? 2 : 1;
-  }
-
-  /** True when the helper thread is running and has its instance. */
-  helperReady(): boolean {
-    return this.helper !== null && Atomics.load(this.helper.ctl, SLOT.ready) === 1;
-  }
-
-  /** Jobs the helper thread has completed. */
-  helperJobs(): number {
-    return this.helper === null ? 0 : Atomics.load(this.helper.ctl, SLOT.jobs);
-  }
-
-  /** Test hook: sets the protocol delays (see TestDelays); {} turns them all off. */
-  setTestDelays(d: TestDelays): void {
-    DELAY_POINTS.forEach((p, i) => (this.delays[i] = d[p] ?? 0));
-    this.beforePublishMs = d.beforePublish ?? 0;
-    if (this.helper !== null) this.helper.ctl.set(this.delays, SLOT.delays);
-  }
-
-  /** Test hook: the helper's Worker (to terminate it), or null when none is running. */
-  helperWorker(): Worker | null {
-    return this.helper?.worker ?? null;
-  }
-
-  /** Starts the helper (if threads = 2 and it is not running); resolves to whether it is ready. */
-  startHelper(): Promise<boolean> {
-    if (this.threads < 2) return Promise.resolve(false);
-    if (this.helper === null) {
-      this.helper = spawn(this.module, this.memory);
-      this.helper.ctl.set(this.delays, SLOT.delays);
-    }
-    return this.helper.ready;
-  }
-
-  /**
-   * Tells a sleeping helper that a job is coming: it wakes (which takes
-   * 100-300 us on a VM) while this thread copies the operands in.
-   */
-  wake(): void {
-    if (this.threads === 2 && this.helper !== null) Atomics.notify(this.helper.ctl, SLOT.seq, 1);
-  }
+/** The kernels' instance, its helper thread, and the protocol that shares work between them. */
+export class WasmRuntime extends HelperThreads {
   /**
    * Runs every piece of `job`: on this thread and, when `parallel` and the
    * helper is ready, on the helper too, each piece claimed by whichever
@@ -159,7 +81,7 @@ export class WasmRuntime extends WasmInstance {
     const pieces = Math.ceil(job.total / job.size);
     if (pieces > 0xfff0) throw new Error(`runPieces: ${pieces} pieces, at most ${0xfff0}`);
     if (parallel && this.threads === 2 && this.helper === null) void this.startHelper();
-    if (this.helper?.exited) this.abandonHelper(job.fn);
+    if (this.helper?.thread.exited) this.abandonHelper(job.fn);
     const h = this.helper;
     if (!parallel || pieces < 2 || this.threads < 2 || h === null || Atomics.load(h.ctl, SLOT.ready) !== 1) {
       for (let i = 0; i < pieces; i++) this.runPiece(job, i);
@@ -183,7 +105,7 @@ export class WasmRuntime extends WasmInstance {
       put(SLOT.overrides + 2 * j, index);
       put(SLOT.overrides + 2 * j + 1, value);
     });
-    if (this.beforePublishMs > 0) sleep(this.beforePublishMs);
+    if (this.beforePublishMs > 0) this.sleep(this.beforePublishMs);
     const seq = (h.seq = (h.seq + 1) | 0);
     const id = seq & 0x7fff;
     Atomics.store(ctl, SLOT.claim, id << 16);
@@ -225,8 +147,7 @@ export class WasmRuntime extends WasmInstance {
     if (failure !== null) throw failure;
     if (!stalled && Atomics.load(ctl, SLOT.status) !== 0) {
       Atomics.store(ctl, SLOT.status, 0);
-      const msg = receiveMessageOnPort(h.port)?.message;
-      throw new Error(`${job.fn}: the helper thread failed: ${String(msg)}`);
+      throw new Error(`${job.fn}: the helper thread failed: ${String(h.thread.lastError())}`);
     }
   }
 
@@ -240,7 +161,7 @@ export class WasmRuntime extends WasmInstance {
    */
   split(theirs: Job, mine: () => void, reset: (() => void) | null = () => {}): 1 | 2 {
     if (this.threads === 2 && this.helper === null) void this.startHelper();
-    if (this.helper?.exited) this.abandonHelper(theirs.fn);
+    if (this.helper?.thread.exited) this.abandonHelper(theirs.fn);
     const h = this.helper;
     if (this.threads < 2 || h === null || Atomics.load(h.ctl, SLOT.ready) !== 1) {
       mine();
@@ -251,7 +172,7 @@ export class WasmRuntime extends WasmInstance {
     Atomics.store(h.ctl, SLOT.mode, 0);
     Atomics.store(h.ctl, SLOT.fn, JOB_FUNCTIONS.indexOf(theirs.fn));
     for (let i = 0; i < ARG_COUNT; i++) Atomics.store(h.ctl, SLOT.args + i, theirs.args[i] ?? 0);
-    if (this.beforePublishMs > 0) sleep(this.beforePublishMs);
+    if (this.beforePublishMs > 0) this.sleep(this.beforePublishMs);
     const job = (h.seq = (h.seq + 1) | 0);
     Atomics.store(h.ctl, SLOT.claim, (job & 0x7fff) << 16); // the helper claims its share as piece 0
     Atomics.store(h.ctl, SLOT.seq, job);
@@ -265,6 +186,13 @@ export class WasmRuntime extends WasmInstance {
     }
     const took = performance.now() - t; // the helper's share is about as long
     pollFor(h.ctl, job, POLL_MAIN_MS);
+    const open = (job & 0x7fff) << 16;
+    if (!this.canBlock && Atomics.compareExchange(h.ctl, SLOT.claim, open, open | 0xffff) === open) {
+      // Invariant 5: the helper has not started its share; run it here.
+      if (failure !== null) throw failure;
+      this.run(theirs);
+      return 1;
+    }
     if (!this.awaitHelper(h.ctl, SLOT.done, (d) => d === job, WAIT_SLICE_MS, took)) {
       // Take the share back. Unclaimed, nothing of it was written; claimed,
       // the helper may have written part of it.
@@ -280,14 +208,14 @@ export class WasmRuntime extends WasmInstance {
     }
     if (failure !== null) throw failure;
     if (Atomics.load(h.ctl, SLOT.status) !== 0) {
-      const msg = receiveMessageOnPort(h.port)?.message;
-      throw new Error(`gemmWasm: the helper thread failed: ${String(msg)}`);
+      throw new Error(`gemmWasm: the helper thread failed: ${String(h.thread.lastError())}`);
     }
     return 2;
   }
 
   /**
-   * Waits until ok(ctl[slot]), in Atomics.wait slices of `slice` ms; true
+   * Waits until ok(ctl[slot]), in Atomics.wait slices of `slice` ms (spins
+   * where this thread may not block: invariant 5); true
    * then, false once the helper has finished no piece or share for stallMs
    * plus 10 times `work` (what one piece or share took on this thread): it
    * died, or has had no core to run on for that long.
@@ -299,59 +227,13 @@ export class WasmRuntime extends WasmInstance {
     for (;;) {
       const v = Atomics.load(ctl, slot);
       if (ok(v)) return true;
-      Atomics.wait(ctl, slot, v, Math.min(slice, this.stallMs));
+      waitWhile(ctl, slot, v, Math.min(slice, this.stallMs), this.canBlock);
       const p = Atomics.load(ctl, SLOT.jobs);
       const now = performance.now();
       if (p !== progress) [progress, since] = [p, now];
       else if (now - since >= patience) return ok(Atomics.load(ctl, slot));
     }
   }
-
-  /**
-   * Gives up on the helper: closes its claims, terminates it and goes on
-   * with one thread (setGemmThreads(2) starts a new helper), warning once.
-   */
-  private abandonHelper(op: string): void {
-    const h = this.helper!;
-    closeClaims(h);
-    void h.worker.terminate();
-    sleep(WAIT_SLICE_MS); // a running helper stops at its next loop check, well within this
-    this.helper = null;
-    this.threads = 1;
-    process.emitWarning(
-      `${op}: the helper thread ${h.exited ? 'has exited' : `made no progress for ${this.stallMs} ms`}; ` +
-        'this thread finished the call and normgrad goes on with one thread (same results, slower)',
-      { code: 'NORMGRAD_HELPER_STOPPED' },
-    );
-  }
-}
-
-function spawn(module: WasmModule, memory: WasmMemory): Helper {
-  const control = new SharedArrayBuffer(CONTROL_INTS * 4);
-  const { port1, port2 } = new MessageChannel();
-  port1.unref();
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: {
-      module, memory, control, port: port2, slot: SLOT, functions: JOB_FUNCTIONS, argCount: ARG_COUNT,
-      pollAfterJobMs: POLL_AFTER_JOB_MS, pollExpectingMs: POLL_EXPECTING_MS,
-    },
-    transferList: [port2],
-    // Not the parent's flags: --input-type=module or a loader (--import tsx)
-    // would change how the CommonJS source above is read, and cost start-up time.
-    execArgv: [],
-    // The helper keeps no JavaScript heap to speak of.
-    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
-  });
-  worker.unref();
-  const ready = new Promise<boolean>((resolve) => {
-    worker.once('message', (v) => resolve(v === 1));
-    worker.once('error', () => resolve(false));
-    worker.once('exit', () => resolve(false));
-  });
-  const helper: Helper = { worker, ctl: new Int32Array(control), port: port1, seq: 0, ready, exited: false };
-  worker.once('exit', () => (helper.exited = true));
-  return helper;
 }
 
 let runtime: WasmRuntime | null | undefined;
@@ -364,14 +246,9 @@ export function wasmRuntime(): WasmRuntime | null {
 
 function create(): WasmRuntime | null {
   try {
-    if (wasmApi === undefined || typeof SharedArrayBuffer !== 'function') return null;
-    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
-    // Validating the module itself checks exactly the features it uses:
-    // SIMD128 (v128 loads, f32x4 arithmetic) and an imported shared memory.
-    if (!wasmApi.validate(bytes)) return null;
-    return new WasmRuntime(wasmApi, new wasmApi.Module(bytes));
+    const kernels = compileKernels();
+    return kernels === null ? null : new WasmRuntime(kernels.api, kernels.module);
   } catch {
     return null;
   }
 }
-
