@@ -14,6 +14,7 @@ import { Flatten, ReLU } from '../../src/layers/activations.js';
 import { Sequential } from '../../src/layers/sequential.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { backend, ready, threads } from '../../src/tensor/kernels/backend.js';
+import { atomicsWaitAllowed } from '../../src/tensor/kernels/wasm/host.js';
 import { setWasmLimits } from '../../src/tensor/kernels/wasm/limits.js';
 import { wasmRuntime } from '../../src/tensor/kernels/wasm/runtime.js';
 import { randomNormal } from '../../src/tensor/random.js';
@@ -24,6 +25,8 @@ import { softmaxCrossEntropyWithLogits } from '../../src/train/losses.js';
 export interface ScenarioResult {
   backend: string;
   threads: number;
+  /** Whether this thread may block in Atomics.wait (not on a page's main thread; the runtime then spins). */
+  mayBlock: boolean;
   /** Whether the helper thread had started when the work ran. */
   helperReady: boolean;
   /** Jobs (pieces or shares) the helper thread ran. */
@@ -82,6 +85,7 @@ export async function runScenario(): Promise<ScenarioResult> {
     return {
       backend: backend(),
       threads: threads(),
+      mayBlock: atomicsWaitAllowed(),
       helperReady: wasmRuntime()?.helperReady() ?? false,
       helperJobs: wasmRuntime()?.helperJobs() ?? 0,
       gemm,
