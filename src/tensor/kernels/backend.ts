@@ -22,7 +22,7 @@ export type Backend = 'wasm' | 'js';
 
 let current: Backend | undefined;
 
-/** True when this runtime has WebAssembly SIMD128 and shared memory (checked once, by validating the module). */
+/** True when this runtime has WebAssembly SIMD128 and shared memory (checked once, by validating and compiling the module). */
 export function wasmAvailable(): boolean {
   return wasmRuntime() !== null;
 }
@@ -44,7 +44,11 @@ export function backend(): Backend {
   return current;
 }
 
-/** Threads the WebAssembly kernels may use: 1, or 2 (the default on machines with 2+ cores). Results are the same bits either way. */
+/**
+ * Threads the WebAssembly kernels may use: 1, or 2 (the default on machines
+ * with 2+ cores). Results are the same bits either way. Stays 1 where no
+ * helper thread can start: a browser page that is not cross-origin isolated.
+ */
 export function setThreads(n: 1 | 2): void {
   selectThreads('setThreads', n);
 }

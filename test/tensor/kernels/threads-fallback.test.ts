@@ -7,6 +7,7 @@
  * bounded wait (stallMs, lowered here to 200 ms) runs out.
  */
 import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conv2dGeometry } from '../../../src/tensor/kernels/im2col.js';
 import { conv2dBackwardInputWasm, conv2dForwardWasm } from '../../../src/tensor/kernels/wasm/conv2d-wasm.js';
@@ -24,6 +25,9 @@ const [m, kk, n] = [64, 48, 40];
 const a = rand(m * kk, 4);
 const b = rand(kk * n, 5);
 const c0 = rand(m * n, 6);
+
+/** The helper's worker_threads Worker (the Node host's worker object). */
+const helperWorker = (): Worker => wasmRuntime()!.helperWorker() as Worker;
 
 /** C = c0 + A·B (accumulate: rows redone after a stall must start again from c0). */
 function product(): Float32Array {
@@ -72,7 +76,7 @@ describe.runIf(wasmAvailable())('a helper that stops is a fallback, not a hang',
   it('after the helper is terminated, matmul and conv2d return the one-thread bits, warn once and go on with one thread', async () => {
     const want = oneThread(product);
     const wantY = oneThread(() => conv2dForwardWasm(x, k, g));
-    await wasmRuntime()!.helperWorker()!.terminate();
+    await helperWorker().terminate();
     expectSameBits(product(), want);
     expectSameBits(conv2dForwardWasm(x, k, g), wantY);
     expectSameBits(product(), want);
@@ -83,7 +87,7 @@ describe.runIf(wasmAvailable())('a helper that stops is a fallback, not a hang',
 
   it('a helper killed right before a call (no exit event yet): the bounded wait runs out and the call returns the same bits', () => {
     const want = oneThread(product);
-    const worker = wasmRuntime()!.helperWorker()!;
+    const worker = helperWorker();
     void worker.terminate(); // this thread stays busy: the exit event cannot arrive before the call
     expectSameBits(product(), want);
     expectSameBits(product(), want);
@@ -93,7 +97,7 @@ describe.runIf(wasmAvailable())('a helper that stops is a fallback, not a hang',
   it('a helper stuck inside its share of an accumulating matmul: its rows are restored, redone here, and the helper is terminated', async () => {
     const want = oneThread(product);
     const rt = wasmRuntime()!;
-    const worker = rt.helperWorker()!;
+    const worker = helperWorker();
     rt.setTestDelays({ beforeDone: 60_000 }); // the share is computed (added into C), then never reported
     expectSameBits(product(), want);
     expect(warn).toHaveBeenCalledTimes(1);
@@ -107,7 +111,7 @@ describe.runIf(wasmAvailable())('a helper that stops is a fallback, not a hang',
   it('a helper stuck after adding a conv input-gradient piece into gx: the piece is reset and redone here', async () => {
     const want = oneThread(() => conv2dBackwardInputWasm(gy, k, g));
     const rt = wasmRuntime()!;
-    const worker = rt.helperWorker()!;
+    const worker = helperWorker();
     rt.mainTakesPieces = false; // the helper takes piece 0, adds it into gx, then stalls
     rt.setTestDelays({ beforeDone: 60_000 });
     expectSameBits(conv2dBackwardInputWasm(gy, k, g), want);

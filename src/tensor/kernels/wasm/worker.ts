@@ -1,8 +1,11 @@
 /**
- * The helper thread's program, as a string that `new Worker(WORKER_SOURCE,
- * { eval: true })` runs. Plain CommonJS with no imports of ours, so the same
- * text works from the TypeScript sources (tsx, vitest) and from dist/ with
- * no file to locate next to the compiled code.
+ * The helper thread's program, as the text of one plain function,
+ * `helperMain(data, post)`, with no imports of ours: each host (host-node.ts,
+ * host-browser.ts) prepends the few lines that receive `data` (the module,
+ * the shared memory, the control block and the constants below) and that
+ * deliver `post('ready' | 'error', value)`, and starts the text as a worker.
+ * The same text so works from the TypeScript sources, from dist/ and from a
+ * browser bundle, with no file to locate next to the compiled code.
  *
  * The thread instantiates the kernels module on the shared memory it is
  * given, reports ready, then loops: wait until the job counter moves, run the
@@ -44,7 +47,7 @@ export const SLOT = {
   done: 1,
   /** 1 once the worker's instance is ready, -1 if it failed to start. */
   ready: 2,
-  /** 0 if the last job ran, 1 if it threw (the message is on the port). */
+  /** 0 if the last job ran, 1 if it threw (its message was posted as 'error'). */
   status: 3,
   /** Jobs the worker has run, for tests and stats. */
   jobs: 4,
@@ -95,10 +98,16 @@ export const POLL_AFTER_JOB_MS = 0.1;
 export const POLL_EXPECTING_MS = 3;
 export const POLL_MAIN_MS = 2;
 
-export const WORKER_SOURCE = `
+/** What the hosts pass to helperMain next to the module, memory and control block. */
+export const WORKER_CONSTANTS = {
+  slot: SLOT, functions: JOB_FUNCTIONS, argCount: ARG_COUNT, pollAfterJobMs: POLL_AFTER_JOB_MS, pollExpectingMs: POLL_EXPECTING_MS,
+};
+
+/** The helper's program: `function helperMain(data, post)`; it returns only if the module failed to instantiate. */
+export const WORKER_MAIN = `
+function helperMain(data, post) {
 'use strict';
-const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, port, slot, functions, argCount, pollAfterJobMs, pollExpectingMs } = workerData;
+const { module, memory, control, slot, functions, argCount, pollAfterJobMs, pollExpectingMs } = data;
 const ctl = new Int32Array(control);
 const nap = new Int32Array(new SharedArrayBuffer(4));
 // Test hook: sleeps ctl[delays + point] ms (DELAY_POINTS), if set.
@@ -112,11 +121,11 @@ try {
   fns = functions.map((name) => exports[name]);
   Atomics.store(ctl, slot.ready, 1);
 } catch (e) {
-  port.postMessage(String(e && e.stack || e));
+  post('error', String(e && e.stack || e));
   Atomics.store(ctl, slot.ready, -1);
 }
 Atomics.notify(ctl, slot.ready);
-parentPort.postMessage(Atomics.load(ctl, slot.ready));
+post('ready', Atomics.load(ctl, slot.ready));
 
 // True once the job counter differs from seen; false after ms of polling.
 function poll(seen, ms) {
@@ -156,7 +165,7 @@ function runPieces(id) {
       Atomics.add(ctl, slot.jobs, 1);
     }
   } catch (e) {
-    port.postMessage(String(e && e.stack || e));
+    post('error', String(e && e.stack || e));
     Atomics.store(ctl, slot.status, 1);
   }
 }
@@ -196,12 +205,13 @@ while (fns !== null) {
     fns[Atomics.load(ctl, slot.fn)](...args);
   } catch (e) {
     status = 1;
-    port.postMessage(String(e && e.stack || e));
+    post('error', String(e && e.stack || e));
   }
   pause(3);
   Atomics.store(ctl, slot.status, status);
   Atomics.add(ctl, slot.jobs, 1);
   Atomics.store(ctl, slot.done, job);
   Atomics.notify(ctl, slot.done);
+}
 }
 `;
