@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pytorchModuleSource, saveCheckpoint, type Sequential } from '../src/index.js';
+import { pytorchModuleSource, saveCheckpoint, type Sequential } from '../src/node.js';
 import type { EngineCheck } from './loss-check.js';
 import { PipeServer } from './pipe-server.js';
 import { summarize, type SamplePlan, type Stat } from './timing.js';

@@ -45,7 +45,9 @@ export type TraceStep =
 
 /** A traced forward: its steps and the number of the value it returns. */
 export interface Trace {
+  /** The recorded steps in execution order: child-layer calls, parameter-free ops and constants. */
   steps: TraceStep[];
+  /** The number of the value the forward returns (0 is the input). */
   output: number;
 }
 

@@ -40,8 +40,11 @@ export interface RenormClipping {
 
 /** The bounds as used: every one a number (Infinity / 0 for none). */
 export interface ResolvedClipping {
+  /** Lower bound of r (0: none). */
   rMin: number;
+  /** Upper bound of r (Infinity: none). */
   rMax: number;
+  /** Bound of |d| (Infinity: none). */
   dMax: number;
 }
 

@@ -93,6 +93,7 @@ class FoldedAway extends Layer {
  * output is read by the BatchNorm `bn` and by nothing else.
  */
 export interface DeclaresBatchNormPairs {
+  /** The [layer, batchNorm] child paths whose BN folds into the layer before it. */
   batchNormPairs(): [string, string][];
 }
 

@@ -17,6 +17,7 @@ import { checkLayerOptions, Layer } from './layer.js';
 
 /** Options of `GroupNorm`; the defaults are Keras' GroupNormalization's. */
 export interface GroupNormOptions {
+  /** The layer\'s name, unique among its siblings (default: its kind, numbered by Sequential). */
   name?: string;
   /** Number of groups (default 32, Keras); -1 means one group per channel (instance norm). */
   groups?: number;
@@ -40,9 +41,13 @@ export interface GroupNormOptions {
  */
 export class GroupNorm extends Layer {
   readonly kind = 'gn';
+  /** The number of channel groups normalized separately (the channel count: instance norm). */
   readonly groups: number;
+  /** Added to the variance before the square root. */
   readonly epsilon: number;
+  /** Whether the layer has a learned offset beta. */
   readonly center: boolean;
+  /** Whether the layer has a learned scale gamma. */
   readonly scale: boolean;
   /** Trainable per-channel scale, initially 1 (null if `scale` is false). */
   gamma: Tensor | null = null;

@@ -14,6 +14,7 @@ import { checkLayerOptions, Layer } from './layer.js';
 
 /** Options of `LayerNorm`; the defaults are Keras' LayerNormalization's. */
 export interface LayerNormOptions {
+  /** The layer\'s name, unique among its siblings (default: its kind, numbered by Sequential). */
   name?: string;
   /** The normalized axes: -1 (default, the last) or a list of trailing axes, e.g. [1, 2, 3] for NHWC. */
   axis?: number | readonly number[];
@@ -36,9 +37,13 @@ export interface LayerNormOptions {
  */
 export class LayerNorm extends Layer {
   readonly kind = 'ln';
+  /** The axes normalized over, per example (-1: the last). */
   readonly axis: number | readonly number[];
+  /** Added to the variance before the square root. */
   readonly epsilon: number;
+  /** Whether the layer has a learned offset beta. */
   readonly center: boolean;
+  /** Whether the layer has a learned scale gamma. */
   readonly scale: boolean;
   /** Trainable scale, initially 1 (null if `scale` is false). */
   gamma: Tensor | null = null;

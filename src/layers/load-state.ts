@@ -16,7 +16,9 @@ export interface LoadStateOptions {
 
 /** What `loadStateDict` did not match: names the model has but the entries lack, and the reverse. */
 export interface LoadResult {
+  /** Names the model has and the entries lacked (left unchanged). */
   missing: string[];
+  /** Names in the entries the model does not have (ignored). */
   unexpected: string[];
 }
 

@@ -11,6 +11,7 @@ import { checkLayerOptions, checkRank } from './layer.js';
 
 /** Options of `MaxPool2d` and `AvgPool2d`. */
 export interface Pool2dLayerOptions {
+  /** The layer\'s name, unique among its siblings (default: its kind, numbered by Sequential). */
   name?: string;
   /** The window, one number or [height, width] (default 2, as Keras); may also be given as the first argument. */
   poolSize?: number | [number, number];

@@ -37,6 +37,7 @@ export interface HasOptimizerState {
 
 /** Options for saving and loading: pass the optimizer to include its state. */
 export interface CheckpointOptions {
+  /** The optimizer whose state (Adam's m, v and step, ...) is saved or restored with the model. */
   optimizer?: HasOptimizerState;
   /**
    * Saving only: the element type of the model's tensors (default 'F32'; 'F16' or

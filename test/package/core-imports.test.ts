@@ -1,9 +1,8 @@
 /**
  * One engine, two hosts: the core (src/index.ts and everything it imports)
- * imports no node: module. The one exception left is the WebAssembly thread
- * runtime, which bundlers swap for src/tensor/kernels/browser/ through the
- * package.json `browser` field until it takes its host from an adapter
- * (issue 15 item 4); when that lands, the expected map below becomes {}.
+ * imports no node: module. The WebAssembly thread runtime takes Node's
+ * worker_threads through process.getBuiltinModule in its Node host
+ * (src/tensor/kernels/wasm/host-node.ts), never through an import.
  */
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -20,14 +19,14 @@ async function nodeImporters(entry: string): Promise<Record<string, string[]>> {
 }
 
 describe('node: imports', () => {
-  it('the core entry reaches node: modules only through the wasm thread runtime', async () => {
-    expect(await nodeImporters('src/index.ts')).toEqual({ 'src/tensor/kernels/wasm/runtime.ts': ['node:os', 'node:worker_threads'] });
+  it('the core entry imports no node: module', async () => {
+    expect(await nodeImporters('src/index.ts')).toEqual({});
   });
 
   it('the Node entry adds the file system pieces: checkpoint files, atomic writes, the MNIST loader', async () => {
     const files = Object.keys(await nodeImporters('src/node.ts')).sort();
     expect(files).toEqual([
-      'src/data/mnist.ts', 'src/tensor/kernels/wasm/runtime.ts', 'src/train/atomic-write.ts', 'src/train/checkpoint-file.ts',
+      'src/data/mnist.ts', 'src/train/atomic-write.ts', 'src/train/checkpoint-file.ts',
     ]);
   });
 });

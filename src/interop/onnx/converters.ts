@@ -24,7 +24,9 @@ export type OnnxLayout = 'nhwc' | 'nchw';
 
 /** A value in the graph: its name, its layout, and normgrad's value of it for the probe input (for shapes). */
 export interface OnnxValue {
+  /** The value's name in the ONNX graph. */
   name: string;
+  /** Whether the value is laid out NHWC (normgrad's) or NCHW (ONNX's convolutions'). */
   layout: OnnxLayout;
   /** normgrad's tensor at this point for the probe input: its shape is the value's NHWC shape. */
   probe: Tensor;
@@ -32,6 +34,7 @@ export interface OnnxValue {
 
 /** What a converter works with. */
 export interface OnnxContext {
+  /** The graph being built: add nodes and initializers to it. */
   graph: OnnxGraph;
   /** The layer's path in the model ('conv3', 'block2/bn1'), the base of its node names. */
   path: string;

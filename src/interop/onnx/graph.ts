@@ -8,7 +8,10 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-/** The ONNX protobuf namespace (ModelProto, GraphProto, NodeProto, ...), from `onnx-proto`. */
+/**
+ * The ONNX protobuf namespace (ModelProto, GraphProto, NodeProto, ...), from `onnx-proto`.
+ * @internal onnx-proto's types need its `long` types: the public declarations do not mention them.
+ */
 export const onnxSchema = onnx;
 
 /** An attribute value: typed explicitly, since ONNX tells 1 (INT) from 1.0 (FLOAT). */
@@ -20,9 +23,9 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 
 /** A graph under construction: nodes in call order and the constant tensors they read. */
 export class OnnxGraph {
-  /** The nodes, in the order they run. */
+  /** @internal The nodes, in the order they run (read by toOnnx). */
   readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  /** The constant tensors (weights, shapes) the nodes read. */
+  /** @internal The constant tensors (weights, shapes) the nodes read (read by toOnnx). */
   readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   private readonly used = new Set<string>();
 
