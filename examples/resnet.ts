@@ -1,6 +1,6 @@
 /**
  * `npm run example:resnet`: a small residual CNN on the MNIST digits.
- *   npm run example:resnet                     2 epochs, then validation and test accuracy
+ *   npm run example:resnet                     3 epochs, then validation and test accuracy
  *   npm run example:resnet -- --epochs 5       longer
  *   npm run example:resnet -- --save r.safetensors
  *   npm run example:resnet -- --help           every flag

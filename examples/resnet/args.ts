@@ -21,7 +21,7 @@ average pooling, dropout, a dense head) on the MNIST digits shipped in the
 'mnist' package (8000 train / 1000 validation / 1000 test), offline.
 
 Options:
-  --epochs <n>        passes over the 8000 training images (default 2)
+  --epochs <n>        passes over the 8000 training images (default 3)
   --batches <n>       stop after this many batches instead (overrides --epochs)
   --batch-size <n>    examples per batch (default 64, at least 2 for batch norm)
   --lr <x>            Adam learning rate (default 0.005)
@@ -67,7 +67,7 @@ export function parseResnetArgs(argv: readonly string[]): ResnetArgs {
   if (batchSize < 2) throw new UsageError('--batch-size must be at least 2: batch norm needs 2 values per channel');
   if (v.save === '') throw new UsageError('--save needs a file name');
   return {
-    epochs: positiveInt('--epochs', v.epochs, 2),
+    epochs: positiveInt('--epochs', v.epochs, 3),
     batches: v.batches === undefined ? undefined : positiveInt('--batches', v.batches, 0),
     batchSize,
     lr,
