@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromBytes, loadCheckpoint, noGrad, saveCheckpoint, sliceRows, toBytes, type Sequential, type Tensor } from '../../src/index.js';
+import { expectClose } from '../helpers.js';
+import { foldBatchNorm, fromBytes, loadCheckpoint, noGrad, saveCheckpoint, sliceRows, toBytes, type Sequential, type Tensor } from '../../src/index.js';
 import { ResidualBlock } from '../../examples/resnet/residual-block.js';
 import { buildResnet } from '../../examples/resnet/model.js';
 import { accuracy, loadSplits, trainResnet, type Splits } from '../../examples/resnet/train.js';
@@ -66,6 +67,14 @@ describe('examples/resnet', () => {
     // The moving statistics of a projection inside a block travelled too.
     expect(Array.from(fromMemory.stateDict().get('block3/shortcutBn/movingVariance')!.data))
       .toEqual(Array.from(model.stateDict().get('block3/shortcutBn/movingVariance')!.data));
+  });
+
+  it('folds every block\'s batch norms (batchNormPairs) and predicts the same logits to float rounding', () => {
+    const folded = foldBatchNorm(model);
+    expect([...folded.stateDict().keys()].some((k) => /bn|Bn/.test(k))).toBe(false); // every BN folded away
+    expect(folded.stateDict().has('block2/shortcut/bias')).toBe(true); // the projection took its BN's shift
+    // Logits of order 10; folding reorders float32 sums, so compare to 1e-4 relative plus 1e-4 absolute.
+    expectClose(predict(folded, probe), predict(model, probe), { atol: 1e-4, rtol: 1e-4 });
   });
 
   it('summary() lists the blocks, their children and the totals', () => {
