@@ -4,6 +4,7 @@ import { NORMS, type NormKind } from './network.js';
 
 export interface SmallBatchArgs {
   examples: number;
+  validation: number;
   batchSizes: number[];
   norms: NormKind[];
   lr: number;
@@ -27,6 +28,7 @@ validation-accuracy table and writes out/small-batch.svg.
 
 Options:
   --examples <n>       training examples seen by every run (default ${DEFAULT_EXAMPLES})
+  --validation <n>     validation images scored per run (default 1000, at most 1000)
   --batch-sizes <list> comma-separated batch sizes, each >= 2 (default ${DEFAULT_BATCH_SIZES.join(',')})
   --norms <list>       comma-separated, from ${NORMS.join(', ')} (default all)
   --lr <x>             Adam learning rate at batch 32, scaled linearly with the
@@ -62,6 +64,7 @@ export function parseSmallBatchArgs(argv: readonly string[]): SmallBatchArgs {
       allowPositionals: false,
       options: {
         examples: { type: 'string' },
+        validation: { type: 'string' },
         'batch-sizes': { type: 'string' },
         norms: { type: 'string' },
         lr: { type: 'string' },
@@ -86,11 +89,13 @@ export function parseSmallBatchArgs(argv: readonly string[]): SmallBatchArgs {
   const examples = v.examples === undefined ? DEFAULT_EXAMPLES : positiveInt('--examples', v.examples);
   const largest = batchSizes[batchSizes.length - 1]!;
   if (examples < largest) throw new UsageError(`--examples ${examples} is smaller than the largest batch size ${largest}`);
+  const validation = v.validation === undefined ? 1000 : positiveInt('--validation', v.validation);
+  if (validation > 1000) throw new UsageError(`--validation is at most 1000 (the validation split), got ${validation}`);
   const lr = v.lr === undefined ? DEFAULT_LR : Number(v.lr);
   if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr needs a positive number, got '${v.lr}'`);
   const momentum = v.momentum === undefined ? DEFAULT_MOMENTUM : Number(v.momentum);
   if (!(momentum >= 0 && momentum < 1)) throw new UsageError(`--momentum needs a number in [0, 1), got '${v.momentum}'`);
   const seed = v.seed === undefined ? 1 : Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed needs a non-negative integer, got '${v.seed}'`);
-  return { examples, batchSizes, norms, lr, momentum, seed, out: v.out!, docs: v.docs!, help: v.help! };
+  return { examples, validation, batchSizes, norms, lr, momentum, seed, out: v.out!, docs: v.docs!, help: v.help! };
 }

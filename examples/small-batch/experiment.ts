@@ -34,7 +34,7 @@ export function accuracyTable(runs: readonly RunResult[], norms: readonly NormKi
 }
 
 export async function runSmallBatch(args: SmallBatchArgs, log: (line: string) => void = console.log): Promise<SmallBatchResult> {
-  const { train, validation } = mnistSplit({ seed: args.seed });
+  const { train, validation } = mnistSplit({ seed: args.seed, validationSize: args.validation });
   const trainData: Data = mnistTensors(train);
   const validationData: Data = mnistTensors(validation);
   log(`MNIST from the 'mnist' package: ${train.count} train / ${validation.count} validation images (seed ${args.seed})`);
