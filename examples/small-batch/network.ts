@@ -8,7 +8,7 @@
  *
  *   bn      BatchNorm({ momentum })
  *   renorm  BatchNorm({ renorm: true, momentum, renormMomentum: momentum }),
- *           clipping ramped by the caller (rampRenorm)
+ *           clipping ramped by the caller (renormClipping below)
  *   gn      GroupNorm({ groups: min(4, C) dividing C }): 4 for every layer
  *           here (C = 4i and 100), so the first layer (4 channels) is
  *           instance norm and the last convs have 15-19 channels per group
