@@ -20,7 +20,7 @@ export interface LiveChart {
   destroy(): void;
 }
 
-export function liveChart(host: HTMLElement, opts: { title: string; xLabel: string; yLabel: string; series: SeriesSpec[]; yRange?: [number, number]; height?: number }): LiveChart {
+export function liveChart(host: HTMLElement, opts: { title: string; xLabel: string; yLabel: string; series: SeriesSpec[]; yRange?: [number, number]; height?: number; legend?: boolean }): LiveChart {
   const n = opts.series.length;
   const columns: (number | null)[][] = Array.from({ length: n + 1 }, () => []);
   const plot = new uPlot(
@@ -29,7 +29,7 @@ export function liveChart(host: HTMLElement, opts: { title: string; xLabel: stri
       width: Math.max(200, host.clientWidth),
       height: opts.height ?? 220,
       scales: { x: { time: false }, y: opts.yRange ? { range: opts.yRange } : {} },
-      axes: [{ label: opts.xLabel, stroke: '#444' }, { label: opts.yLabel, stroke: '#444', size: 52 }],
+      axes: [{ stroke: '#444', size: 28 }, { label: opts.yLabel, stroke: '#444', size: 46, labelSize: 18 }],
       series: [
         { label: opts.xLabel },
         ...opts.series.map((s) => ({
@@ -37,7 +37,7 @@ export function liveChart(host: HTMLElement, opts: { title: string; xLabel: stri
           ...(s.points ? { paths: () => null, points: { show: true, size: 9, fill: s.color } } : { points: { show: false } }),
         })),
       ],
-      legend: { live: false },
+      legend: { show: opts.legend ?? true, live: false },
       cursor: { drag: { x: false, y: false } },
     },
     columns as uPlot.AlignedData,

@@ -11,7 +11,7 @@
  */
 import { liveChart, type LiveChart } from './charts.js';
 import { drawPad } from './draw.js';
-import { CHANNELS, type FromWorker, type RunSettings, type ToWorker } from './protocol.js';
+import { CHANNELS, type FromWorker, type LayerPoint, type RunSettings, type ToWorker } from './protocol.js';
 
 /** Filters per conv layer = WIDTH * i: half the lesson's 4 * i, fast enough live on one thread. */
 const WIDTH = 2;
@@ -33,7 +33,7 @@ const layerSelect = $<HTMLSelectElement>('layer');
 const recomputeButton = $<HTMLButtonElement>('recompute');
 const sampleButton = $<HTMLButtonElement>('sample');
 
-let labels: [string, string] = ['BatchNorm', 'no normalization'];
+let labels: [string, string] = ['BN', 'no norm'];
 let recent: { a: number[]; b: number[] } = { a: [], b: [] };
 let lossChart: LiveChart | undefined;
 let accChart: LiveChart | undefined;
@@ -52,17 +52,17 @@ function makeCharts(): void {
   [lossChart, accChart].forEach((c) => c?.destroy());
   const [la, lb] = labels;
   lossChart = liveChart($('chart-loss'), {
-    title: 'Cross-entropy on each training batch', xLabel: 'step', yLabel: 'loss',
+    title: '', xLabel: 'step', yLabel: 'cross-entropy', height: 170,
     series: [{ label: la, color: COLORS.a }, { label: lb, color: COLORS.b }],
   });
   accChart = liveChart($('chart-acc'), {
-    title: '', xLabel: 'step', yLabel: 'accuracy', yRange: [0, 1],
+    title: '', xLabel: 'step', yLabel: 'accuracy', yRange: [0, 1], height: 210,
     series: [
-      { label: `${la}, train`, color: COLORS.a, width: 1.5 },
-      { label: `${la}, validation`, color: COLORS.a, dash: [6, 4], width: 3 },
-      { label: `${lb}, train`, color: COLORS.b, width: 1.5 },
-      { label: `${lb}, validation`, color: COLORS.b, dash: [6, 4], width: 3 },
-      { label: 'BN validation, recomputed statistics', color: '#f5a623', points: true },
+      { label: `${la} train`, color: COLORS.a, width: 1.5 },
+      { label: `${la} val`, color: COLORS.a, dash: [6, 4], width: 3 },
+      { label: `${lb} train`, color: COLORS.b, width: 1.5 },
+      { label: `${lb} val`, color: COLORS.b, dash: [6, 4], width: 3 },
+      { label: 'BN val, recomputed', color: '#f5a623', points: true },
     ],
   });
   makeLayerCharts();
@@ -76,8 +76,19 @@ function makeLayerCharts(): void {
     ...CHANNEL_COLORS.slice(0, CHANNELS).map((color, c) => ({ label: `moving ${what} c${c}`, color, width: 2.5 })),
   ];
   const layer = layerSelect.selectedOptions[0]?.textContent ?? '';
-  meanChart = liveChart($('chart-mean'), { title: `${layer}: mean`, xLabel: 'step', yLabel: 'mean', series: channelSeries('mean'), height: 150 });
-  varChart = liveChart($('chart-var'), { title: `${layer}: variance`, xLabel: 'step', yLabel: 'variance', series: channelSeries('var'), height: 150 });
+  meanChart = liveChart($('chart-mean'), { title: `${layer}: mean`, xLabel: 'step', yLabel: 'mean', series: channelSeries('mean'), height: 175, legend: false });
+  varChart = liveChart($('chart-var'), { title: `${layer}: variance`, xLabel: 'step', yLabel: 'variance', series: channelSeries('var'), height: 175, legend: false });
+}
+
+/** Every step's statistics of every BN layer, so another layer can be shown from the start. */
+let layerHistory: { step: number; layers: LayerPoint[] }[] = [];
+
+function plotLayer(step: number, p: LayerPoint | undefined): void {
+  if (!p) return;
+  const row = (batch: number[], moving: number[]): Record<number, number> =>
+    Object.fromEntries([...batch.map((v, c) => [c, v]), ...moving.map((v, c) => [CHANNELS + c, v])]);
+  meanChart?.set(step, row(p.batchMean, p.movingMean));
+  varChart?.set(step, row(p.batchVariance, p.movingVariance));
 }
 
 function startRun(batches: number): void {
@@ -109,12 +120,8 @@ function onStep(m: Extract<FromWorker, { type: 'step' }>): void {
   $('n-train-b').textContent = fmt(tb);
   lossChart?.set(m.step, { 0: m.a.loss, 1: m.b.loss });
   accChart?.set(m.step, { 0: ta, 2: tb });
-  if (m.layer && m.layer.layer === Number(layerSelect.value)) {
-    const row = (batch: number[], moving: number[]): Record<number, number> =>
-      Object.fromEntries([...batch.map((v, c) => [c, v]), ...moving.map((v, c) => [CHANNELS + c, v])]);
-    meanChart?.set(m.step, row(m.layer.batchMean, m.layer.movingMean));
-    varChart?.set(m.step, row(m.layer.batchVariance, m.layer.movingVariance));
-  }
+  layerHistory.push({ step: m.step, layers: m.layers });
+  plotLayer(m.step, m.layers[Number(layerSelect.value)]);
   $('status').textContent = `Step ${m.step}${Number.isFinite(Number(lesson.dataset.batches)) ? ` of ${lesson.dataset.batches}` : ''} · ${(m.ms / 1000).toFixed(2)} s per step (both models)`;
 }
 
@@ -136,6 +143,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         o.textContent = i < m.bnLayers - 1 ? `BN after conv ${i + 1} (${WIDTH * (i + 1)} channels)` : 'BN after dense 100';
         return o;
       }));
+      layerSelect.value = String(Math.min(2, m.bnLayers - 1)); // conv 3: the first with more than 4 channels
       startButton.disabled = false;
       sampleButton.disabled = false;
       const q = new URLSearchParams(location.search);
@@ -146,6 +154,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'started':
       labels = m.labels;
       recent = { a: [], b: [] };
+      layerHistory = [];
       setData('state', 'running');
       setData('step', 0);
       setData('batches', m.settings.batches);
@@ -203,8 +212,9 @@ worker.onerror = (e) => console.error(`worker failed: ${e.message}`);
 startButton.addEventListener('click', () => startRun(Number(batchesInput.value) || 600));
 stopButton.addEventListener('click', () => send({ type: 'stop' }));
 layerSelect.addEventListener('change', () => {
-  send({ type: 'watch', layer: Number(layerSelect.value) });
   makeLayerCharts();
+  const i = Number(layerSelect.value);
+  for (const h of layerHistory) plotLayer(h.step, h.layers[i]);
 });
 recomputeButton.addEventListener('click', () => {
   recomputeButton.disabled = true;

@@ -15,7 +15,6 @@ export interface RunSettings {
 export type ToWorker =
   | { type: 'start'; settings: RunSettings }
   | { type: 'stop' }
-  | { type: 'watch'; layer: number }
   | { type: 'recompute' }
   | { type: 'classify'; id: number; pixels: Float32Array }
   | { type: 'testDigit'; index: number };
@@ -26,9 +25,8 @@ export interface ModelPoint {
   accuracy: number;
 }
 
-/** Batch and moving statistics of the watched BN layer, first CHANNELS channels. */
+/** Batch statistics (of this step) and moving averages (after it) of one BN layer, first CHANNELS channels. */
 export interface LayerPoint {
-  layer: number;
   batchMean: number[];
   batchVariance: number[];
   movingMean: number[];
@@ -38,7 +36,8 @@ export interface LayerPoint {
 export type FromWorker =
   | { type: 'ready'; backend: string; threads: number; isolated: boolean; bnLayers: number; counts: [number, number, number] }
   | { type: 'started'; settings: RunSettings; labels: [string, string] }
-  | { type: 'step'; step: number; a: ModelPoint; b: ModelPoint; layer: LayerPoint | null; ms: number }
+  | { type: 'step'; step: number; a: ModelPoint; b: ModelPoint; /** One per BN layer of model a, in model order. */
+  layers: LayerPoint[]; ms: number }
   | { type: 'validation'; step: number; a: number; b: number }
   | { type: 'recomputed'; step: number; before: number; after: number; batches: number }
   | { type: 'classified'; id: number; a: number[]; b: number[] }

@@ -2,7 +2,7 @@
  * The training worker: loads mnist.bin, trains two models on the same
  * batches, one step each in turn (model a: BatchNorm; model b: no
  * normalization, or GroupNorm in the small-batch mode), and reports every
- * step. Between steps it answers the page: watch a BN layer, recompute the
+ * step. Between steps it answers the page: recompute the
  * BN statistics, classify a drawn digit.
  */
 import {
@@ -14,6 +14,8 @@ import { batchTensors, classify, inferenceAccuracy, lessonModel, trainStep } fro
 import { CHANNELS, VALIDATION_EVERY, VALIDATION_SIZE, type FromWorker, type LayerPoint, type RunSettings, type ToWorker } from './protocol.js';
 
 const SEED = 1;
+/** Training images recomputeBatchNormStatistics runs over (25 batches of 64). */
+const RECOMPUTE_IMAGES = 1600;
 const post = (m: FromWorker): void => postMessage(m);
 
 let data: Data;
@@ -23,9 +25,8 @@ let settings: RunSettings = { batches: Infinity, batchSize: 64, momentum: 0.99, 
 let step = 0;
 let running = false;
 let stopRequested = false;
-let watched = 0;
 let bns: BatchNorm[] = [];
-let latest: { mean: Float32Array; variance: Float32Array } | null = null;
+let latest: ({ mean: Float32Array; variance: Float32Array } | null)[] = [];
 
 const validationImages = (): Uint8Array => data.images.subarray(data.train * 784, (data.train + VALIDATION_SIZE) * 784);
 const validationLabels = (): Uint8Array => data.labels.subarray(data.train, data.train + VALIDATION_SIZE);
@@ -39,19 +40,23 @@ function buildModels(): void {
   const one = batchTensors(data.images, data.labels, [0]);
   noGrad(() => [a, b].forEach((m) => m.call(one.x, { isTraining: false })));
   bns = batchNormLayers(a).map((l) => l.layer);
-  bns.forEach((bn) => {
+  latest = bns.map(() => null);
+  bns.forEach((bn, i) => {
     bn.statisticsObserver = (s) => {
-      if (s.usedBatchStatistics && bn === bns[watched]) latest = { mean: s.mean.slice(0, CHANNELS), variance: s.variance.slice(0, CHANNELS) };
+      if (s.usedBatchStatistics) latest[i] = { mean: s.mean.slice(0, CHANNELS), variance: s.variance.slice(0, CHANNELS) };
     };
   });
 }
 
-function layerPoint(): LayerPoint | null {
-  const bn = bns[watched];
-  if (!bn || !latest) return null;
-  const m = Array.from(bn.movingMean!.data.subarray(0, CHANNELS));
-  const v = Array.from(bn.movingVariance!.data.subarray(0, CHANNELS));
-  return { layer: watched, batchMean: Array.from(latest.mean), batchVariance: Array.from(latest.variance), movingMean: m, movingVariance: v };
+/** Every BN layer's batch statistics of this step and moving averages after it (first CHANNELS channels). */
+function layerPoints(): LayerPoint[] {
+  return bns.map((bn, i) => {
+    const l = latest[i];
+    return {
+      batchMean: l ? Array.from(l.mean) : [], batchVariance: l ? Array.from(l.variance) : [],
+      movingMean: Array.from(bn.movingMean!.data.subarray(0, CHANNELS)), movingVariance: Array.from(bn.movingVariance!.data.subarray(0, CHANNELS)),
+    };
+  });
 }
 
 /** Training rows, epoch after epoch, each epoch in its own seeded order. */
@@ -70,7 +75,7 @@ async function run(next: RunSettings): Promise<void> {
   step = 0;
   running = true;
   stopRequested = false;
-  const labels: [string, string] = ['BatchNorm', next.mode === 'small' ? 'GroupNorm' : 'no normalization'];
+  const labels: [string, string] = ['BN', next.mode === 'small' ? 'GN' : 'no norm'];
   post({ type: 'started', settings: next, labels });
   const optA = new Adam({ learningRate: 0.002 });
   const optB = new Adam({ learningRate: 0.002 });
@@ -80,11 +85,10 @@ async function run(next: RunSettings): Promise<void> {
   while (step < next.batches && !stopRequested) {
     const t = performance.now();
     const batch = batchTensors(data.images, data.labels, rows.next().value!);
-    latest = null;
     const pa = trainStep(a, optA, batch.x, batch.y, batch.labels);
     const pb = trainStep(b, optB, batch.x, batch.y, batch.labels);
     step++;
-    post({ type: 'step', step, a: pa, b: pb, layer: layerPoint(), ms: performance.now() - t });
+    post({ type: 'step', step, a: pa, b: pb, layers: layerPoints(), ms: performance.now() - t });
     if (step % VALIDATION_EVERY === 0 || step === next.batches) post({ type: 'validation', step, a: validate(a), b: validate(b) });
     await pause(); // let the page's messages in
   }
@@ -95,7 +99,7 @@ async function run(next: RunSettings): Promise<void> {
 function recompute(): void {
   const before = validate(a);
   const rows = trainRows(settings.batchSize);
-  const batches = 400 / settings.batchSize > 25 ? 25 : Math.ceil(400 / settings.batchSize);
+  const batches = Math.ceil(RECOMPUTE_IMAGES / settings.batchSize);
   const summary = recomputeBatchNormStatistics(a, (function* () {
     for (let i = 0; i < batches; i++) yield batchTensors(data.images, data.labels, rows.next().value!).x;
   })());
@@ -110,9 +114,6 @@ function handle(e: MessageEvent<ToWorker>): void {
       void run(m.settings).catch(fail);
     } else if (m.type === 'stop') {
       stopRequested = true;
-    } else if (m.type === 'watch') {
-      watched = m.layer;
-      latest = null;
     } else if (m.type === 'recompute') {
       recompute();
     } else if (m.type === 'testDigit') {
