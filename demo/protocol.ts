@@ -4,6 +4,8 @@ export interface RunSettings {
   /** Stop after this many batches (Infinity: until stopped). */
   batches: number;
   batchSize: number;
+  /** Adam's learning rate. */
+  learningRate: number;
   /** BatchNorm momentum for this run. */
   momentum: number;
   /** 'lesson': BN against no normalization; 'small': batch 4, BN against GroupNorm. */
