@@ -14,7 +14,7 @@ import {
   truncatedNormalInitializer, type Layer,
 } from '../src/index.js';
 
-/** 'bn': batch norm; 'none': biases instead; 'gn': group norm (2 groups per layer). */
+/** 'bn': batch norm; 'none': biases instead; 'gn': group norm. */
 export type Norm = 'bn' | 'none' | 'gn';
 
 export interface LessonOptions {
@@ -24,14 +24,16 @@ export interface LessonOptions {
   seed: number;
   /** BatchNorm momentum (weight of the old value; Keras default 0.99). */
   momentum: number;
+  /** GroupNorm groups (default 2: every layer's 2*i channels split in two). */
+  groups?: number;
 }
 
 export const CONV_LAYERS = 19;
 
-export function lessonModel({ norm, width, seed, momentum }: LessonOptions): Sequential {
+export function lessonModel({ norm, width, seed, momentum, groups = 2 }: LessonOptions): Sequential {
   const kernelInitializer = truncatedNormalInitializer({ stddev: 0.05, seed });
   const normLayer = (): Layer[] =>
-    norm === 'bn' ? [new BatchNorm({ momentum })] : norm === 'gn' ? [new GroupNorm({ groups: 2 })] : [];
+    norm === 'bn' ? [new BatchNorm({ momentum })] : norm === 'gn' ? [new GroupNorm({ groups })] : [];
   const layers: Layer[] = [];
   for (let i = 1; i <= CONV_LAYERS; i++) {
     layers.push(new Conv2d(width * i, 3, { strides: i % 3 === 0 ? 2 : 1, padding: 'same', useBias: norm === 'none', kernelInitializer }));
