@@ -29,6 +29,7 @@ export const SLOW_TESTS = [
   'test/scripts/ensure-deps.test.ts', // spawns node once per case
   'test/train/checkpoint-files.test.ts', // spawns node to write into FIFOs and devices
   'test/docs/snippets.test.ts', // type-checks every docs block with a full TypeScript program
+  'test/demo/**', // builds the demo and trains it in headless Chromium
 ];
 
 /**

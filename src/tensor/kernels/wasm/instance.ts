@@ -59,7 +59,7 @@ export interface WasmApi {
   Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
-export const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+export const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** gemmRows' arguments, in order. */
 export type GemmRowsArgs = Parameters<WasmExports['gemmRows']>;
