@@ -3,11 +3,14 @@
  * medians), so a slow minute of the shared host hurts both sides:
  *
  *   npx tsx bench/ab-speed.ts fusion   lesson-network inference b64: fused [Conv2d, BN, ReLU] vs conv then BN+ReLU
+ *   npx tsx bench/ab-speed.ts adam     Adam's update over the lesson network's parameters: TS reference vs WebAssembly
  *
  * Prints the medians and the ratio B/A; results go to docs/speed.md.
  */
 import { BatchNorm, noGrad, randomUniform, ready, setBackend, setThreads, type Layer, type Tensor } from '../src/index.js';
 import { lessonNetwork } from '../examples/mnist/lesson-network.js';
+import { adamUpdate } from '../src/optim/adam.js';
+import { adamUpdateWasm } from '../src/optim/adam-wasm.js';
 
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 
@@ -53,7 +56,22 @@ async function fusion(): Promise<void> {
   }
 }
 
+async function adam(): Promise<void> {
+  await ready();
+  const model = lessonNetwork({ batchNorm: true, seed: 1 });
+  model.call(randomUniform([2, 28, 28, 1], { seed: 3 }), { isTraining: true });
+  const state = () => model.parameters().map((p) => ({
+    w: Float32Array.from(p.data), g: p.data.map((_, i) => Math.sin(i) * 1e-2),
+    s: { m: new Float32Array(p.size), v: new Float32Array(p.size), step: new Float32Array(1) },
+  }));
+  const [a, b] = [state(), state()];
+  const evict = new Float32Array(4 << 20); // 16 MB written between runs: the arrays come from memory, as after a backward pass
+  ab('Adam update, lesson network parameters: A TypeScript, B WebAssembly',
+    () => { evict.fill(1); for (const p of a) adamUpdate(p.w, p.g, p.s, 1e-3, 0.9, 0.999, 1e-7, 1); },
+    () => { evict.fill(2); for (const p of b) adamUpdateWasm(p.w, p.g, p.s, 1e-3, 0.9, 0.999, 1e-7, 1); }, 60);
+}
+
 const which = process.argv[2];
 if (which === 'fusion') await fusion();
-
-else throw new Error('usage: npx tsx bench/ab-speed.ts fusion');
+else if (which === 'adam') await adam();
+else throw new Error('usage: npx tsx bench/ab-speed.ts fusion|adam');
