@@ -1,5 +1,5 @@
 /**
- * A/B timings of the issue-19 levers, in one process, interleaved (ABAB...,
+ * A/B timings of the issue-19 levers, in one process, interleaved (ABBA...,
  * medians), so a slow minute of the shared host hurts both sides:
  *
  *   npx tsx bench/ab-speed.ts fusion   lesson-network inference b64: fused [Conv2d, BN, ReLU] vs conv then BN+ReLU
@@ -18,9 +18,14 @@ function ab(name: string, a: () => void, b: () => void, rounds: number): void {
   for (let i = 0; i < 3; i++) { a(); b(); }
   const ta: number[] = [];
   const tb: number[] = [];
+  const time = (f: () => void, into: number[]): void => {
+    const t = performance.now();
+    f();
+    into.push(performance.now() - t);
+  };
   for (let i = 0; i < rounds; i++) {
-    let t = performance.now(); a(); ta.push(performance.now() - t);
-    t = performance.now(); b(); tb.push(performance.now() - t);
+    // ABBA...: neither side always runs right after the other
+    if (i % 2 === 0) { time(a, ta); time(b, tb); } else { time(b, tb); time(a, ta); }
   }
   const [ma, mb] = [median(ta), median(tb)];
   console.log(`${name}: A ${ma.toFixed(3)} ms, B ${mb.toFixed(3)} ms, A/B ${(ma / mb).toFixed(3)} (B is ${((ma / mb - 1) * 100).toFixed(1)}% faster)`);
