@@ -28,6 +28,7 @@ export { globalNorm, type ClipOptions, type Clipping } from './optim/clip.js';
 export { exponentialDecay, cosineDecay, piecewiseConstant, type ExponentialDecayOptions, type CosineDecayOptions, type PiecewiseConstantOptions } from './optim/schedules.js';
 export { moments, batchNormalization } from './autograd/ops/nn.js';
 export { batchNormTraining, batchNormInference, type BatchNormTrainingResult, type BatchNormOpOptions } from './autograd/ops/batch-norm.js';
+export { conv2dBatchNormInference, type InferenceBatchNorm } from './autograd/ops/conv2d-batch-norm.js';
 export { layerNormalization, groupNormalization, type LayerNormalizationOptions, type GroupNormalizationOptions } from './autograd/ops/group-norm.js';
 export { batchRenormTraining, renormAffine } from './autograd/ops/batch-renorm.js';
 export { ghostBatchNormTraining, ghostMoments, type GhostBatchNormOptions } from './autograd/ops/ghost-batch-norm.js';

@@ -28,6 +28,9 @@ const MIN_DEPTH_ROWS: i32 = 256;
 // Geometry struct: i32 fields.
 const GEO_N = 0, GEO_H = 4, GEO_W = 8, GEO_CIN = 12, GEO_KH = 16, GEO_KW = 20, GEO_COUT = 24;
 const GEO_SH = 28, GEO_SW = 32, GEO_OH = 36, GEO_OW = 40, GEO_PAD_TOP = 44, GEO_PAD_LEFT = 48;
+// The forward's optional epilogue (see affineRows): pointers to float64
+// scale[cout] and shift[cout] (0: none), and relu (0 or 1).
+const GEO_SCALE = 52, GEO_SHIFT = 56, GEO_RELU = 60;
 
 /** Bytes of the geometry struct. */
 export function geometryBytes(): i32 {
@@ -122,7 +125,9 @@ function moveRun(pixels: usize, cols: usize, bytes: usize, adjoint: bool): void 
 
 /**
  * y[r0:r1] = im2col(x)[r0:r1] · K, block by block; K is packed at kp
- * (packB of the [q, cout] kernel), y is [rows, cout].
+ * (packB of the [q, cout] kernel), y is [rows, cout]. With an epilogue in
+ * the geometry (GEO_SCALE != 0) each block is then mapped by affineRows
+ * while it is still in cache: the inference Conv2d -> BatchNorm (-> ReLU).
  */
 export function convForwardRows(x: usize, geo: usize, r0: i32, r1: i32, kp: usize, y: usize, cols: usize, scratch: usize): void {
   const q = patchLength(geo);
@@ -132,6 +137,41 @@ export function convForwardRows(x: usize, geo: usize, r0: i32, r1: i32, kp: usiz
     const mb = min(step, r1 - i);
     im2colRows(x, geo, i, i + mb, cols);
     gemmRows(cols, 0, mb, q, kp, cout, y + <usize>(i * cout) * 4, 1, 0, mb, 0, q, scratch);
+    const scale = <usize>load<i32>(geo, GEO_SCALE);
+    if (scale != 0) affineRows(y + <usize>(i * cout) * 4, mb, cout, scale, <usize>load<i32>(geo, GEO_SHIFT), load<i32>(geo, GEO_RELU));
+  }
+}
+
+/**
+ * y = f32(f64(y) * scale_c + shift_c), then (relu) y <= 0 ? 0 : y, in place
+ * over rows x cout floats. scale and shift are float64 copies of float32
+ * values, so f64(y) * scale_c is exact and the one rounding of the add, then
+ * the one to float32, are those of the TypeScript inference batch norm
+ * (src/tensor/kernels/batch-norm-fast.ts, affine): the same bits. The ReLU
+ * after the rounding equals the TypeScript one before it (a value rounds to
+ * <= 0 exactly when it is <= 0, or to +-0 from +-tiny: 0 either way); NaN
+ * stays NaN.
+ */
+function affineRows(y: usize, rows: i32, cout: i32, scale: usize, shift: usize, relu: i32): void {
+  const quads = cout & ~3;
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const row = y + <usize>(r * cout) * 4;
+    for (let c = 0; c < quads; c += 4) {
+      const p = row + <usize>c * 4;
+      const v = v128.load(p);
+      const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v), v128.load(scale + <usize>c * 8)), v128.load(shift + <usize>c * 8));
+      const vh = v128.shuffle<f32>(v, v, 2, 3, 0, 1);
+      const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(vh), v128.load(scale + <usize>c * 8, 16)), v128.load(shift + <usize>c * 8, 16));
+      let out = v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+      if (relu) out = v128.andnot(out, f32x4.le(out, zero));
+      v128.store(p, out);
+    }
+    for (let c = quads; c < cout; c++) {
+      const p = row + <usize>c * 4;
+      const v = <f32>(<f64>load<f32>(p) * load<f64>(scale + <usize>c * 8) + load<f64>(shift + <usize>c * 8));
+      store<f32>(p, relu && v <= 0 ? 0 : v);
+    }
   }
 }
 

@@ -7,3 +7,4 @@
 export * from './gemm';
 export * from './conv';
 export * from './batch-norm';
+export * from './adam';

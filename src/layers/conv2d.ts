@@ -50,6 +50,10 @@ export class Conv2d extends KernelLayer {
   readonly dilationRate: [number, number];
   /** Number of channel groups (1: an ordinary convolution). */
   readonly groups: number;
+  /** Step between patches [vertical, horizontal]. */
+  readonly strides: [number, number];
+  /** 'same' or 'valid' (TensorFlow's). */
+  readonly padding: 'same' | 'valid';
   private readonly opts: Conv2dOptions;
 
   constructor(filters: number, kernelSize: number | [number, number], opts: Conv2dOptions = {}) {
@@ -76,6 +80,8 @@ export class Conv2d extends KernelLayer {
     this.groups = groups;
     this.filters = filters;
     this.kernelSize = ks;
+    this.strides = [pair[0]!, pair[1]!];
+    this.padding = opts.padding ?? 'valid';
     this.opts = opts;
   }
 

@@ -8,6 +8,8 @@
  * ReLU layer, becomes one step that runs the layer with activation 'relu'
  * (the same floats, one pass over memory fewer each way). The ReLU layer
  * stays in `layers`, with its name; `forward` is a plain loop over the steps.
+ * In inference calls [Conv2d, BatchNorm(, ReLU)] runs as one op, the same
+ * floats again (conv-batch-norm-step.ts); training calls run them as before.
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { ReLU } from './activations.js';
@@ -17,9 +19,7 @@ import { Dense } from './dense.js';
 import { checkLayerOptions, Layer, type CallOptions } from './layer.js';
 import { recordOutputShape } from './summary.js';
 import { checkPathSegment } from './tree.js';
-
-/** One step of the run plan: a layer, or a layer with the ReLU after it fused in. */
-type Step = (x: Tensor, opts: CallOptions) => Tensor;
+import { convBatchNormPair, convBatchNormStep, isExactly, type Step } from './conv-batch-norm-step.js';
 
 /**
  * Layers applied in order. Children without a name are named by kind and
@@ -95,11 +95,18 @@ export class Sequential extends Layer {
  * X with activation 'relu'. Only the classes themselves fuse, not subclasses
  * (which may change what they compute), and only a plain ReLU is absorbed.
  */
-function plan(layers: readonly Layer[]): Step[] {
+function plan(layers: readonly Layer[], fuseConvBatchNorm = true): Step[] {
   const steps: Step[] = [];
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i]!;
-    if (fusesRelu(layer) && layer.activation === 'linear' && isExactly(layers[i + 1], ReLU)) {
+    if (fuseConvBatchNorm && convBatchNormPair(layers, i)) {
+      // [Conv2d, BatchNorm(, ReLU)]: fused in inference calls; in training, the conv step then the BN(+ReLU) step.
+      const bn = layers[i + 1] as BatchNorm;
+      const relu = bn.activation === 'linear' && isExactly(layers[i + 2], ReLU) ? layers[i + 2]! : null;
+      const [convStep, bnStep] = plan(relu ? [layer, bn, relu] : [layer, bn], false);
+      steps.push(convBatchNormStep(layer as Conv2d, bn, relu, (x, opts) => bnStep!(convStep!(x, opts), opts)));
+      i += relu ? 2 : 1;
+    } else if (fusesRelu(layer) && layer.activation === 'linear' && isExactly(layers[i + 1], ReLU)) {
       const relu = layers[i + 1]!;
       steps.push((x, opts) => {
         const y = layer.callWithActivation(x, opts, 'relu');
@@ -113,11 +120,6 @@ function plan(layers: readonly Layer[]): Step[] {
     }
   }
   return steps;
-}
-
-/** `layer` is of class `cls` itself, not a subclass that might change what it computes. */
-function isExactly(layer: Layer | undefined, cls: abstract new (...args: never[]) => Layer): boolean {
-  return layer !== undefined && Object.getPrototypeOf(layer) === cls.prototype;
 }
 
 /** A layer that can apply a ReLU inside its own op (BatchNorm, Dense, Conv2d). */

@@ -21,6 +21,8 @@
  *    started from zero) would be under-corrected, and with a steady gradient
  *    its first hundred steps would be 3 to 6.5 times the intended size.
  */
+import { backend } from '../tensor/kernels/backend.js';
+import { adamUpdateWasm } from './adam-wasm.js';
 import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, Slots } from './optimizer.js';
 import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
@@ -73,8 +75,16 @@ export class Adam extends Optimizer<AdamSlot> {
   }
 
   protected update(w: Float32Array, g: Float32Array, slots: Slots<AdamSlot>, lr: number): void {
-    adamUpdate(w, g, slots, lr, this.beta1, this.beta2, this.epsilon, 1);
+    adamUpdateOnBackend(w, g, slots, lr, this.beta1, this.beta2, this.epsilon, 1);
   }
+}
+
+/**
+ * adamUpdate on the current backend: with 'wasm', its WebAssembly twin
+ * (adam-wasm.ts), the same floats two at a time; with 'js', adamUpdate itself.
+ */
+export function adamUpdateOnBackend(w: Float32Array, g: Float32Array, slots: Slots<AdamSlot>, lr: number, b1: number, b2: number, eps: number, shrink: number): void {
+  (backend() === 'wasm' ? adamUpdateWasm : adamUpdate)(w, g, slots, lr, b1, b2, eps, shrink);
 }
 
 /**

@@ -17,7 +17,7 @@
  */
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { adamUpdate, type AdamOptions, type AdamSlot } from './adam.js';
+import { adamUpdateOnBackend, type AdamOptions, type AdamSlot } from './adam.js';
 import { CLIP_OPTIONS, readClipping } from './clip.js';
 import type { Slots } from './optimizer.js';
 import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
@@ -89,7 +89,7 @@ export class AdamW extends Optimizer<AdamSlot> {
   protected update(w: Float32Array, g: Float32Array, slots: Slots<AdamSlot>, lr: number, param: Tensor): void {
     // shrink = 1 - lr * wd (1 for an excluded parameter)
     const shrink = this.excludedNow.has(param) ? 1 : 1 - lr * this.weightDecay;
-    adamUpdate(w, g, slots, lr, this.beta1, this.beta2, this.epsilon, shrink);
+    adamUpdateOnBackend(w, g, slots, lr, this.beta1, this.beta2, this.epsilon, shrink);
   }
 
   private excludedNow = new Set<Tensor>();

@@ -102,13 +102,7 @@ export function batchNormInference(
 ): Tensor {
   const relu = checkRelu('batchNormInference', opts);
   const channels = checkChannels('batchNorm', x, { mean, variance, gamma, beta });
-  const invStd = bn.inverseStd(variance.data, epsilon);
-  const scale = new Float32Array(channels);
-  const shift = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) {
-    scale[c] = (gamma ? gamma.data[c]! : 1) * invStd[c]!;
-    shift[c] = (beta ? beta.data[c]! : 0) - mean.data[c]! * scale[c]!;
-  }
+  const { invStd, scale, shift } = inferenceAffine(mean, variance, gamma, beta, epsilon);
   const y = bn.affine(x.data, scale, shift, { relu });
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return new Tensor(y, x.shape); // nothing to record
@@ -125,4 +119,23 @@ export function batchNormInference(
       ...(beta ? [grads?.gBeta ?? null] : []),
     ];
   });
+}
+
+/**
+ * The inference BN as an affine map y = x * scale + shift, in float32:
+ *   invStd = 1 / sqrt(var + epsilon),  scale = gamma * invStd,  shift = beta - mean * scale.
+ * Shared by batchNormInference and the fused conv2dBatchNormInference, so both use the same floats.
+ */
+export function inferenceAffine(
+  mean: Tensor, variance: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number,
+): { invStd: Float32Array; scale: Float32Array; shift: Float32Array } {
+  const channels = mean.size;
+  const invStd = bn.inverseStd(variance.data, epsilon);
+  const scale = new Float32Array(channels);
+  const shift = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    scale[c] = (gamma ? gamma.data[c]! : 1) * invStd[c]!;
+    shift[c] = (beta ? beta.data[c]! : 0) - mean.data[c]! * scale[c]!;
+  }
+  return { invStd, scale, shift };
 }

@@ -23,13 +23,17 @@
  * both threads, a cache-sized block of patches at a time.
  */
 import { backend } from './backend.js';
+import { affine } from './batch-norm-fast.js';
 import { gemm } from './gemm.js';
 import { liveTaps, sliceKernel, trimmedGeometry, unsliceKernelGrad } from './conv2d-taps.js';
 import { col2im, im2col, type Conv2dGeometry } from './im2col.js';
-import { conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmFits } from './wasm/conv2d-wasm.js';
+import {
+  conv2dBackwardInputWasm, conv2dBackwardKernelWasm, conv2dForwardWasm, conv2dWasmFits, type ConvEpilogue,
+} from './wasm/conv2d-wasm.js';
 import { gemmWorkspace } from './wasm/gemm-wasm.js';
 
 export { conv2dGeometry, im2col, col2im, type Conv2dGeometry, type Padding } from './im2col.js';
+export type { ConvEpilogue } from './wasm/conv2d-wasm.js';
 
 export interface Conv2dKernelOptions {
   /**
@@ -99,6 +103,24 @@ export function conv2dForward(x: Float32Array, k: Float32Array, g: Conv2dGeometr
     gemm(cols, k, y.subarray(r0 * g.cout, r1 * g.cout), r1 - r0, q, g.cout);
   }
   return y;
+}
+
+/**
+ * y = affine(conv2d(x, K), scale, shift) (then max(y, 0) with relu): the
+ * inference Conv2d -> BatchNorm (-> ReLU) in one call. The reference is the
+ * two kernels in turn, conv2dForward then batch-norm-fast.ts' affine in
+ * place; the WebAssembly forward applies the same float64 map to each block
+ * of y while it is in cache (wasm/conv.ts, affineRows). Both give exactly
+ * the floats of the two kernels run apart.
+ */
+export function conv2dForwardAffine(
+  x: Float32Array, k: Float32Array, g: Conv2dGeometry, epilogue: ConvEpilogue, opts: Conv2dKernelOptions = {},
+): Float32Array {
+  const live = liveTaps(g);
+  if (live) return conv2dForwardAffine(x, sliceKernel(k, g, live), trimmedGeometry(g, live), epilogue, opts);
+  if (useWasm(g, opts)) return conv2dForwardWasm(x, k, g, epilogue);
+  const y = conv2dForward(x, k, g, opts);
+  return affine(y, epilogue.scale, epilogue.shift, { relu: epilogue.relu, into: y });
 }
 
 /** gx = col2im(gy · K^T): dL/dx [n,h,w,cin] from dL/dy. */

@@ -49,22 +49,40 @@ export function conv2dWasmFits(g: Conv2dGeometry): boolean {
     g.n * g.h * g.w * g.cin * 2 + // x, or gy and gx
     g.n * g.oh * g.ow * g.cout * 2 + // y, or gy
     q * (g.cout + 8) * (2 + KERNEL_GRAD_PIECES) + // the kernel, packed, and the gK partials
-    2 * depth * (q + g.cout + 8); // per-thread patch blocks and packed gy blocks
+    2 * depth * (q + g.cout + 8) + // per-thread patch blocks and packed gy blocks
+    4 * g.cout; // the forward's epilogue, float64 scale and shift
   return 4 * floats + 1024 + rt.callStart() <= wasmLimits().chunkBytes;
 }
 
-/** y = conv2d(x, K): [n,oh,ow,cout]. */
-export function conv2dForwardWasm(x: Float32Array, k: Float32Array, g: Conv2dGeometry): Float32Array {
+/**
+ * What the forward applies to each output block while it is in cache (an
+ * inference BatchNorm, then a ReLU): y = f32(y * scale_c + shift_c) in
+ * float64, then max(y, 0) with relu; the floats of batch-norm-fast.ts' affine.
+ */
+export interface ConvEpilogue {
+  scale: Float32Array;
+  shift: Float32Array;
+  relu: boolean;
+}
+
+/** y = conv2d(x, K): [n,oh,ow,cout]; then the epilogue, when given, on each block as it is computed. */
+export function conv2dForwardWasm(x: Float32Array, k: Float32Array, g: Conv2dGeometry, epilogue: ConvEpilogue | null = null): Float32Array {
   const { rt, X, rows, q, parallel } = start(g, 'conv2dForwardWasm');
   const mem = new Arena(rt);
   const geo = mem.take(X.geometryBytes());
+  const eo = epilogue ? mem.take(16 * g.cout) : 0; // float64 scale, then float64 shift
   const xo = mem.take(4 * x.length);
   const ko = mem.take(4 * k.length);
   const kp = mem.take(X.packedBBytes(q, g.cout));
   const yo = mem.take(4 * rows * g.cout);
   const [c0, c1] = [mem.take(4 * X.blockRows(q) * q), mem.take(4 * X.blockRows(q) * q)];
   const f = mem.commit();
-  writeGeometry(rt, geo, g);
+  writeGeometry(rt, geo, g, epilogue ? [eo, eo + 8 * g.cout, epilogue.relu ? 1 : 0] : undefined);
+  if (epilogue) {
+    const e = new Float64Array(rt.memory.buffer, eo, 2 * g.cout);
+    e.set(epilogue.scale);
+    e.set(epilogue.shift, g.cout);
+  }
   f.set(x, xo >> 2);
   f.set(k, ko >> 2);
   X.packB(ko, q, g.cout, 0, kp);
@@ -160,7 +178,9 @@ function start(g: Conv2dGeometry, op: string) {
   return { rt, X: rt.exports, rows, q, parallel };
 }
 
-function writeGeometry(rt: WasmRuntime, at: number, g: Conv2dGeometry): void {
-  const view = new Int32Array(rt.memory.buffer, at, GEOMETRY_FIELDS.length);
+/** The geometry, then the forward's epilogue fields [scale, shift, relu] (byte offsets; 0s: none). */
+function writeGeometry(rt: WasmRuntime, at: number, g: Conv2dGeometry, epilogue: [number, number, number] = [0, 0, 0]): void {
+  const view = new Int32Array(rt.memory.buffer, at, GEOMETRY_FIELDS.length + 3);
   for (let i = 0; i < GEOMETRY_FIELDS.length; i++) view[i] = g[GEOMETRY_FIELDS[i]!];
+  view.set(epilogue, GEOMETRY_FIELDS.length);
 }
