@@ -10,7 +10,17 @@
 import { BatchNorm, noGrad, randomUniform, ready, setBackend, setThreads, type Layer, type Tensor } from '../src/index.js';
 import { lessonNetwork } from '../examples/mnist/lesson-network.js';
 import { adamUpdate } from '../src/optim/adam.js';
-import { adamUpdateWasm } from '../src/optim/adam-wasm.js';
+import { adamRowsWasm } from '../src/tensor/kernels/wasm/adam-wasm.js';
+import type { AdamSlot } from '../src/optim/adam.js';
+import type { Slots } from '../src/optim/optimizer.js';
+
+/** adamUpdate's WebAssembly twin with its signature: the step counter and bias corrections here, the elementwise update in adamRowsWasm. */
+function adamUpdateWasm(w: Float32Array, g: Float32Array, s: Slots<AdamSlot>, lr: number, b1: number, b2: number, eps: number, shrink: number): void {
+  const t = s.step[0]! + 1;
+  s.step[0] = t;
+  adamRowsWasm(w, g, s.m, s.v, lr, b1, b2, eps, shrink, 1 / (1 - b1 ** t), 1 / (1 - b2 ** t));
+}
+
 
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 

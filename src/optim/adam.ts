@@ -21,8 +21,7 @@
  *    started from zero) would be under-corrected, and with a steady gradient
  *    its first hundred steps would be 3 to 6.5 times the intended size.
  */
-import { backend } from '../tensor/kernels/backend.js';
-import { adamUpdateWasm } from './adam-wasm.js';
+import { adamRowsFast } from '../tensor/kernels/adam.js';
 import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, Slots } from './optimizer.js';
 import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
@@ -81,10 +80,16 @@ export class Adam extends Optimizer<AdamSlot> {
 
 /**
  * adamUpdate on the current backend: with 'wasm', its WebAssembly twin
- * (adam-wasm.ts), the same floats two at a time; with 'js', adamUpdate itself.
+ * (src/tensor/kernels/wasm/adam-wasm.ts), the same floats two at a time;
+ * with 'js', adamUpdate itself.
  */
 export function adamUpdateOnBackend(w: Float32Array, g: Float32Array, slots: Slots<AdamSlot>, lr: number, b1: number, b2: number, eps: number, shrink: number): void {
-  (backend() === 'wasm' ? adamUpdateWasm : adamUpdate)(w, g, slots, lr, b1, b2, eps, shrink);
+  const t = slots.step[0]! + 1;
+  if (!adamRowsFast(w, g, slots.m, slots.v, lr, b1, b2, eps, shrink, 1 / (1 - b1 ** t), 1 / (1 - b2 ** t))) {
+    adamUpdate(w, g, slots, lr, b1, b2, eps, shrink);
+    return;
+  }
+  slots.step[0] = t;
 }
 
 /**

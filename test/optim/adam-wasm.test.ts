@@ -1,5 +1,5 @@
 /**
- * Adam's WebAssembly update (src/optim/adam-wasm.ts) against adamUpdate, the
+ * Adam's WebAssembly update (src/tensor/kernels/wasm/adam-wasm.ts) against adamUpdate, the
  * TypeScript reference: w, m, v and the step count must be the same floats
  * (Object.is) after several steps, on awkward sizes (0, 1, odd lengths that
  * leave a scalar tail, a few thousand), with AdamW's shrink, and with
@@ -9,9 +9,19 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { adamUpdate } from '../../src/optim/adam.js';
-import { adamUpdateWasm } from '../../src/optim/adam-wasm.js';
+import { adamRowsWasm } from '../../src/tensor/kernels/wasm/adam-wasm.js';
+import type { AdamSlot } from '../../src/optim/adam.js';
+import type { Slots } from '../../src/optim/optimizer.js';
 import { Adam, AdamW, setBackend, Tensor, wasmAvailable, type Backend } from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
+
+/** adamUpdate's WebAssembly twin with its signature: the step counter and bias corrections here, the elementwise update in adamRowsWasm. */
+function adamUpdateWasm(w: Float32Array, g: Float32Array, s: Slots<AdamSlot>, lr: number, b1: number, b2: number, eps: number, shrink: number): void {
+  const t = s.step[0]! + 1;
+  s.step[0] = t;
+  adamRowsWasm(w, g, s.m, s.v, lr, b1, b2, eps, shrink, 1 / (1 - b1 ** t), 1 / (1 - b2 ** t));
+}
+
 
 function gradient(n: number, seed: number): Float32Array {
   const rng = new Random(seed);

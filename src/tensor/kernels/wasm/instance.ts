@@ -41,6 +41,8 @@ export interface WasmExports {
     x: number, gy: number, rows: number, channels: number, mean: number, scale: number, beta: number, relu: number, sumGy: number, sumGyXc: number,
   ): void;
   bnInputGrad(x: number, gy: number, rows: number, channels: number, mean: number, k1: number, k2: number, k0: number, gx: number): void;
+  // Adam's update (wasm/adam.ts): n values at w, g, m, v; c1, c2 the bias corrections 1 / (1 - b^t).
+  adamRows(w: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, shrink: number, c1: number, c2: number): void;
 }
 
 /**
