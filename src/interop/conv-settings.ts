@@ -1,4 +1,4 @@
-/** What an exporter needs to know about a Conv2d beyond its kernel. */
+/** What an exporter needs to know about a windowed layer (Conv2d, the pools) beyond its weights: geometry and SAME pads. */
 import type { Conv2d } from '../layers/conv2d.js';
 
 /** A Conv2d's geometry as exporters need it. */
@@ -19,4 +19,16 @@ export function convSettings(conv: Conv2d): ConvSettings {
   };
   const padding = (c.padding ?? c.opts?.padding ?? 'valid') as 'same' | 'valid';
   return { strides: pair(c.strides ?? c.opts?.strides, 1), padding, dilations: pair(c.dilationRate ?? c.dilations, 1), groups: (c.groups as number | undefined) ?? 1 };
+}
+
+/**
+ * [before, after] padding of one axis. SAME (TensorFlow): out = ceil(in / s),
+ * total = max((out - 1) * s + (k - 1) * d + 1 - in, 0), before = floor(total / 2).
+ * For converters of windowed layers (conv, pooling), whose ONNX ops take these
+ * as explicit `pads` [top, left, bottom, right].
+ */
+export function tfSamePads(size: number, k: number, s: number, d: number, padding: 'same' | 'valid'): [number, number] {
+  if (padding === 'valid') return [0, 0];
+  const total = Math.max((Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }

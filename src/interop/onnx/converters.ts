@@ -16,7 +16,8 @@ import type { Softmax } from '../../layers/softmax.js';
 import type { Layer } from '../../layers/layer.js';
 import type { Sequential } from '../../layers/sequential.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { convSettings } from '../conv-settings.js';
+import { convSettings, tfSamePads } from '../conv-settings.js';
+import { NORM_POOL_CONVERTERS } from './norm-pool-converters.js';
 import type { OnnxGraph } from './graph.js';
 
 /** 'nhwc': laid out as normgrad's tensor (any rank); 'nchw': a rank-4 NHWC tensor transposed to NCHW. */
@@ -140,7 +141,12 @@ export const ONNX_CONVERTERS: Record<string, OnnxConverter> = {
     for (const child of (layer as Sequential).layers) y = ctx.convert(child, y);
     return y;
   },
+
+  // MaxPool2d, AvgPool2d, the global pools, LayerNorm, GroupNorm.
+  ...NORM_POOL_CONVERTERS,
 };
+
+export { tfSamePads };
 
 /**
  * GELU. Opset 20 has the op itself (approximate 'none' or 'tanh'); before,
@@ -170,16 +176,4 @@ function withActivation(layer: Layer, y: OnnxValue, ctx: OnnxContext): OnnxValue
   const op = typeof name === 'string' ? ACTIVATION_OPS[name] : undefined;
   if (op === undefined) throw new Error(`toOnnx: layer '${ctx.path}' has activation ${JSON.stringify(name)}, which has no ONNX export (supported: ${Object.keys(ACTIVATION_OPS).join(', ')}, linear)`);
   return { ...y, name: ctx.graph.node(op, [y.name], `${ctx.path}/${name}`) };
-}
-
-/**
- * [before, after] padding of one axis. SAME (TensorFlow): out = ceil(in / s),
- * total = max((out - 1) * s + (k - 1) * d + 1 - in, 0), before = floor(total / 2).
- * For converters of windowed layers (conv, pooling), whose ONNX ops take these
- * as explicit `pads` [top, left, bottom, right].
- */
-export function tfSamePads(size: number, k: number, s: number, d: number, padding: 'same' | 'valid'): [number, number] {
-  if (padding === 'valid') return [0, 0];
-  const total = Math.max((Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }

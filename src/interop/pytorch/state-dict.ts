@@ -13,6 +13,9 @@
  *             movingMean              running_mean
  *             movingVariance          running_var        (both the unbiased estimate)
  *             (no step counter)       num_batches_tracked, int64 scalar, written 0
+ *             renormMean, renormStddev, movingStddev (renorm): not in PyTorch's
+ *                                       BN; on load movingStddev = sqrt(running_var + eps)
+ *   LayerNorm, GroupNorm gamma, beta  weight, bias        (same shapes)
  *
  * Only layers and tensors are imported here, so train/checkpoint.ts can use
  * this for `{ layout: 'pytorch' }`.
@@ -35,6 +38,8 @@ export interface PytorchMapping {
   fromTorch: (data: Float32Array) => Float32Array;
   /** The entry's shape in PyTorch. */
   torchShape: Shape;
+  /** Other normgrad tensors derived from this entry's loaded values (renorm's movingStddev from running_var). */
+  derived?: (values: Float32Array) => [Tensor, Float32Array][];
 }
 
 const same = (t: Tensor, suffix: string): PytorchMapping => ({ suffix, tensor: t, toTorch: () => t, fromTorch: (d) => d, torchShape: t.shape });
@@ -71,6 +76,12 @@ const kernelLayer = (kernelMapping: (t: Tensor, suffix: string) => PytorchMappin
   return [kernelMapping(kernel!, 'weight'), ...(bias ? [same(bias, 'bias')] : [])];
 };
 
+/** LayerNorm / GroupNorm: gamma -> weight, beta -> bias, same shape (LayerNorm's NHWC-shaped: its module normalizes in NHWC). */
+const normLayer: PytorchMapper = (layer) => {
+  const { gamma, beta } = layer as Layer & { gamma: Tensor | null; beta: Tensor | null };
+  return [...(gamma ? [same(gamma, 'weight')] : []), ...(beta ? [same(beta, 'bias')] : [])];
+};
+
 /** The state mappings, by `layer.kind`. Stateless kinds map to nothing. */
 export const PYTORCH_MAPPERS: Record<string, PytorchMapper> = {
   dense: kernelLayer(transposed2d),
@@ -83,7 +94,12 @@ export const PYTORCH_MAPPERS: Record<string, PytorchMapper> = {
       bn.gamma ? same(bn.gamma, 'weight') : constant('weight', c, 1),
       bn.beta ? same(bn.beta, 'bias') : constant('bias', c, 0),
     ] : [];
-    return [...affine, same(bn.movingMean!, 'running_mean'), same(bn.movingVariance!, 'running_var')];
+    // Renorm keeps sqrt(var + eps) as movingStddev and derives movingVariance from it in training: loaded together.
+    const stddev = bn.movingStddev;
+    const runningVar: PytorchMapping = stddev
+      ? { ...same(bn.movingVariance!, 'running_var'), derived: (v) => [[stddev, v.map((x) => Math.sqrt(x + bn.epsilon))]] }
+      : same(bn.movingVariance!, 'running_var');
+    return [...affine, same(bn.movingMean!, 'running_mean'), runningVar];
   },
   relu: () => [],
   sigmoid: () => [],
@@ -94,6 +110,12 @@ export const PYTORCH_MAPPERS: Record<string, PytorchMapper> = {
   gelu: () => [],
   softmax: () => [],
   dropout: () => [],
+  maxPool: () => [],
+  avgPool: () => [],
+  globalMaxPool: () => [],
+  globalAvgPool: () => [],
+  ln: normLayer,
+  gn: normLayer,
 };
 
 /**
@@ -222,6 +244,7 @@ export function fromPytorchStateDict(model: Layer, saved: Map<string, SavedEntry
       continue;
     }
     out.set(e.tensor, values);
+    for (const [t, v] of e.derived?.(values) ?? []) out.set(t, v);
   }
   return out;
 }
