@@ -41,6 +41,15 @@ export interface WasmExports {
     x: number, gy: number, rows: number, channels: number, mean: number, scale: number, beta: number, relu: number, sumGy: number, sumGyXc: number,
   ): void;
   bnInputGrad(x: number, gy: number, rows: number, channels: number, mean: number, k1: number, k2: number, k0: number, gx: number): void;
+  // Layer/group norm (wasm/group-norm.ts), examples [n0, n1) of the [N, S, G, K] view.
+  gnForward(
+    x: number, n0: number, n1: number, s: number, g: number, k: number, gamma: number, beta: number, epsilon: number,
+    y: number, mean: number, invStd: number,
+  ): void;
+  gnBackward(
+    x: number, gy: number, n0: number, n1: number, s: number, g: number, k: number, gamma: number, mean: number, invStd: number,
+    gGamma: number, gBeta: number, gx: number,
+  ): void;
 }
 
 /**
