@@ -123,7 +123,25 @@ export function gnBackward(
       const mu2 = f64x2.splat(mu), s2 = f64x2.splat(s);
       const c0 = gi * K;
       let sumG: f64 = 0, sumGH: f64 = 0;
-      for (let si = 0; si < S; si++) {
+      if (K == 1) {
+        // one channel (instance norm): its gBeta and gGamma sums held in
+        // locals, the same additions in the same order as through memory
+        const pc = <usize>gi << 3;
+        const a = f32At(gamma, gi);
+        let gb = load<f64>(gBeta + pc), gg = load<f64>(gGamma + pc);
+        for (let si = 0; si < S; si++) {
+          const i = (ni * S + si) * G + gi;
+          const h = (f32At(x, i) - mu) * s;
+          const g = f32At(gy, i);
+          gb += g;
+          gg += g * h;
+          const gh = g * a;
+          sumG += gh;
+          sumGH += gh * h;
+        }
+        store<f64>(gBeta + pc, gb);
+        store<f64>(gGamma + pc, gg);
+      } else for (let si = 0; si < S; si++) {
         const base = ((ni * S + si) * G + gi) * K;
         let ki = 0;
         for (; ki < quads; ki += 4) {
