@@ -12,8 +12,7 @@
 import { checkInteger, checkOptions, describe } from '../../tensor/options.js';
 import { formatShape, type Shape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { groupNormBackward, groupNormForward } from '../../tensor/kernels/group-norm-fast.js';
-import type { GroupLayout } from '../../tensor/kernels/group-norm-reference.js';
+import { groupNormBackward, groupNormForward, type GroupLayout } from '../../tensor/kernels/group-norm.js';
 import { record } from '../graph.js';
 
 /** Options of `groupNormalization`. */

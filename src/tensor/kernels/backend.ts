@@ -1,6 +1,6 @@
 /**
  * The one place that decides how kernels run. Every kernel with a fast path
- * (gemm, conv2d, batch norm, and the normalization kernels to come) asks
+ * (gemm, conv2d, batch norm, layer/group norm) asks
  * `backend()` and picks its WebAssembly or TypeScript version; nothing above
  * src/tensor/kernels/ knows WebAssembly exists. Kernels without a fast path
  * run their TypeScript reference on both backends: pooling (pool2d.ts) and

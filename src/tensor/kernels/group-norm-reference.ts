@@ -19,8 +19,9 @@
  *   gxHat  = gy * gamma[ch]
  *   gx     = invStd/m * (m*gxHat - sum(gxHat) - xHat*sum(gxHat*xHat))   (sums over the group)
  *
- * These loops are the oracle in the tests; the op runs group-norm-fast.ts,
- * the same loops without callbacks, equal to the bit.
+ * These loops are the oracle in the tests; the op runs group-norm.ts, which
+ * picks group-norm-fast.ts (the same loops without callbacks) or
+ * wasm/group-norm-wasm.ts by backend, all three equal to the bit.
  *
  * Everything runs in float64 (sums, mean, invStd, xHat; only y, gx and the
  * parameter gradients are rounded to float32); the variance is two-pass. NaN in a

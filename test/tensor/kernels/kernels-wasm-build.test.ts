@@ -27,6 +27,7 @@ describe('kernels.wasm', () => {
       geometryBytes: true, blockRows: true, depthBlockRows: true, im2colRows: true, col2imRows: true,
       convForwardRows: true, convInputGradRows: true, convKernelGradRows: true,
       bnChannelSums: true, bnNormalize: true, bnGradientSums: true, bnInputGrad: true, adamRows: true,
+      gnForward: true, gnBackward: true,
     } satisfies Record<keyof WasmExports, true>;
     const rt = wasmRuntime();
     if (rt === null) return; // no WebAssembly SIMD here: nothing to compare

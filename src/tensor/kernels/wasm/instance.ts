@@ -43,6 +43,15 @@ export interface WasmExports {
   bnInputGrad(x: number, gy: number, rows: number, channels: number, mean: number, k1: number, k2: number, k0: number, gx: number): void;
   // Adam's update (wasm/adam.ts): n values at w, g, m, v; c1, c2 the bias corrections 1 / (1 - b^t).
   adamRows(w: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, shrink: number, c1: number, c2: number): void;
+  // Layer/group norm (wasm/group-norm.ts), examples [n0, n1) of the [N, S, G, K] view.
+  gnForward(
+    x: number, n0: number, n1: number, s: number, g: number, k: number, gamma: number, beta: number, epsilon: number,
+    y: number, mean: number, invStd: number,
+  ): void;
+  gnBackward(
+    x: number, gy: number, n0: number, n1: number, s: number, g: number, k: number, gamma: number, mean: number, invStd: number,
+    gGamma: number, gBeta: number, gx: number,
+  ): void;
 }
 
 /**
