@@ -7,5 +7,7 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-report.json' },
     testTimeout: 60_000,
+    // Set-up and clean-up of the end-to-end tests (npm pack, temp projects, browsers) take seconds.
+    hookTimeout: 120_000,
   },
 });

@@ -47,7 +47,7 @@ function testFiles(dir: string): string[] {
 
 export const ISOLATED_TESTS = testFiles('test').filter((f) => CHANGES_GLOBAL_STATE.test(readFileSync(f, 'utf8')));
 
-const shared = { testTimeout: base.test!.testTimeout };
+const shared = { testTimeout: base.test!.testTimeout, hookTimeout: base.test!.hookTimeout };
 
 export default defineConfig({
   test: {
