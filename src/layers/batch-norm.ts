@@ -10,22 +10,13 @@
  *   trainable: false  | moving statistics; nothing     | moving statistics;
  *   (frozen)          | updated (TF2 fine-tuning rule) | nothing changes
  *
- * The moving averages are updated inside the training call, once per call,
- * so there is no separate update op to forget:
+ * The moving averages are updated inside the training call, once per call:
  *   moving = momentum * moving + (1 - momentum) * batchStatistic
- * The variance that enters the average is m/(m-1) * var (Bessel's correction,
- * m = values per channel) with movingVariance 'unbiased' (the paper's
- * inference procedure, PyTorch, multi-backend Keras 2.1+), or the biased batch variance
- * with 'biased' (tf.nn.moments in the classic TensorFlow 1 tutorials).
- *
- * `renorm: true` (batch renormalization, Keras' semantics and state:
- * src/layers/batch-renorm.ts) and `virtualBatchSize` (ghost batch norm:
- * src/autograd/ops/ghost-batch-norm.ts) change only training calls; with
- * both off, the training call is the plain one above.
- *
- * `statisticsObserver` (default null) lets tools watch each call's input
- * statistics without changing the layer: recomputeBatchNormStatistics
- * (src/train/recompute-statistics.ts) and batchNormReport.
+ * with the variance m/(m-1) * var (Bessel, m = values per channel) for
+ * movingVariance 'unbiased' (the paper, PyTorch, Keras 2.1+), or the biased
+ * batch variance for 'biased' (tf.nn.moments in TensorFlow 1 tutorials).
+ * `renorm` (src/layers/batch-renorm.ts) and `virtualBatchSize`
+ * (src/autograd/ops/ghost-batch-norm.ts) change only training calls.
  */
 import { batchNormInference, batchNormTraining, type BatchNormTrainingResult } from '../autograd/ops/batch-norm.js';
 import { renormAffine } from '../autograd/ops/batch-renorm.js';
@@ -83,6 +74,7 @@ export class BatchNorm extends Layer {
   /**
    * Called once per call with the statistics of the input (computed only
    * for this observer in inference mode). It must not modify the arrays.
+   * Default null; recomputeBatchNormStatistics and batchNormReport use it.
    */
   statisticsObserver: ((moments: BatchMoments) => void) | null = null;
   /** Batch renormalization in training calls. */
