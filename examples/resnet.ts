@@ -14,7 +14,7 @@
  * flags, 130 Ctrl-C (training stops after the current batch and --save is
  * still written; a second Ctrl-C quits at once).
  */
-import { NonFiniteLossError, saveCheckpoint } from '../src/index.js';
+import { NonFiniteLossError, saveCheckpoint } from '../src/node.js';
 import { createProgress } from './mnist/progress.js';
 import { USAGE, UsageError, checkSavePath, parseResnetArgs, type ResnetArgs } from './resnet/args.js';
 import { buildResnet } from './resnet/model.js';

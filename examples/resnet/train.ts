@@ -8,7 +8,7 @@
  */
 import {
   Adam, evaluate, fitAsync, mnistSplit, mnistTensors, softmaxCrossEntropyWithLogits, type Dataset, type History, type Sequential,
-} from '../../src/index.js';
+} from '../../src/node.js';
 
 /** The seeded 8000 / 1000 / 1000 split as tensors: x [n, 28, 28, 1] in [0, 1], y [n, 10] one-hot. */
 export interface Splits {

@@ -5,7 +5,7 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { mnistSplit, mnistTensors } from '../../src/index.js';
+import { mnistSplit, mnistTensors } from '../../src/node.js';
 import type { SmallBatchArgs } from './args.js';
 import { smallBatchChartSvg } from './chart.js';
 import { NORM_LABELS, type NormKind } from './network.js';

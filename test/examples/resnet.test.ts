@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose } from '../helpers.js';
-import { foldBatchNorm, fromBytes, loadCheckpoint, noGrad, saveCheckpoint, sliceRows, toBytes, type Sequential, type Tensor } from '../../src/index.js';
+import { foldBatchNorm, fromBytes, loadCheckpoint, noGrad, saveCheckpoint, sliceRows, toBytes, type Sequential, type Tensor } from '../../src/node.js';
 import { ResidualBlock } from '../../examples/resnet/residual-block.js';
 import { buildResnet } from '../../examples/resnet/model.js';
 import { accuracy, loadSplits, trainResnet, type Splits } from '../../examples/resnet/train.js';
