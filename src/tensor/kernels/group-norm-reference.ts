@@ -19,10 +19,12 @@
  *   gxHat  = gy * gamma[ch]
  *   gx     = invStd/m * (m*gxHat - sum(gxHat) - xHat*sum(gxHat*xHat))   (sums over the group)
  *
- * The oracle in the tests; the op runs group-norm-fast.ts (the same loops
- * without callbacks, equal to the bit). All in float64, two-pass variance;
- * only y, gx and the parameter gradients are rounded to float32. NaN in a
- * group makes that group's outputs NaN.
+ * These loops are the oracle in the tests; the op runs group-norm-fast.ts,
+ * the same loops without callbacks, equal to the bit.
+ *
+ * Everything runs in float64 (sums, mean, invStd, xHat; only y, gx and the
+ * parameter gradients are rounded to float32); the variance is two-pass. NaN in a
+ * group makes that group's outputs NaN; nothing turns it into 0.
  */
 
 /** The [N, S, G, K] view of a normalization: groups are (n, g), reduced over (s, k). */
