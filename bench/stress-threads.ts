@@ -18,7 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  Adam, fit, gemmThreads, gemmWasmReady, mnistSplit, mnistTensors, setGemmThreads, sigmoidCrossEntropyWithLogits, type Sequential,
+  Adam, fit, mnistSplit, mnistTensors, ready, setThreads, sigmoidCrossEntropyWithLogits, threads, type Sequential,
 } from '../src/node.js';
 import { gemmWasmStats } from '../src/tensor/kernels/wasm/gemm-wasm.js';
 import { lessonNetwork } from '../examples/mnist/lesson-network.js';
@@ -53,9 +53,9 @@ function stateHash(model: Sequential): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-async function child(threads: 1 | 2): Promise<void> {
-  setGemmThreads(threads);
-  if (threads === 2 && !(await gemmWasmReady())) throw new Error('stress: the helper thread did not start');
+async function child(n: 1 | 2): Promise<void> {
+  setThreads(n);
+  if (n === 2 && !(await ready())) throw new Error('stress: the helper thread did not start');
   const { train } = mnistSplit({ seed: SEED });
   const model = lessonNetwork({ batchNorm: true, seed: SEED });
   fit(model, mnistTensors(train), {
@@ -64,7 +64,7 @@ async function child(threads: 1 | 2): Promise<void> {
     batchSize, steps, seed: SEED, dropLast: true,
     callbacks: [{ onStepEnd: ({ step, loss }) => console.log(`step ${step} ${stateHash(model)} ${loss}`) }],
   });
-  console.log(`threads ${gemmThreads()} twoThreadCalls ${gemmWasmStats().twoThreadCalls} helperJobs ${gemmWasmStats().helperJobs}`);
+  console.log(`threads ${threads()} twoThreadCalls ${gemmWasmStats().twoThreadCalls} helperJobs ${gemmWasmStats().helperJobs}`);
 }
 
 interface Run { hashes: string[]; tail: string; code: number | null; timedOut: boolean }

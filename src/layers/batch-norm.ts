@@ -10,22 +10,13 @@
  *   trainable: false  | moving statistics; nothing     | moving statistics;
  *   (frozen)          | updated (TF2 fine-tuning rule) | nothing changes
  *
- * The moving averages are updated inside the training call, once per call,
- * so there is no separate update op to forget:
+ * The moving averages are updated inside the training call, once per call:
  *   moving = momentum * moving + (1 - momentum) * batchStatistic
- * The variance that enters the average is m/(m-1) * var (Bessel's correction,
- * m = values per channel) with movingVariance 'unbiased' (the paper's
- * inference procedure, PyTorch, multi-backend Keras 2.1+), or the biased batch variance
- * with 'biased' (tf.nn.moments in the classic TensorFlow 1 tutorials).
- *
- * `renorm: true` (batch renormalization, Keras' semantics and state:
- * src/layers/batch-renorm.ts) and `virtualBatchSize` (ghost batch norm:
- * src/autograd/ops/ghost-batch-norm.ts) change only training calls; with
- * both off, the training call is the plain one above.
- *
- * `statisticsObserver` (default null) lets tools watch each call's input
- * statistics without changing the layer: recomputeBatchNormStatistics
- * (src/train/recompute-statistics.ts) and batchNormReport.
+ * with the variance m/(m-1) * var (Bessel, m = values per channel) for
+ * movingVariance 'unbiased' (the paper, PyTorch, Keras 2.1+), or the biased
+ * batch variance for 'biased' (tf.nn.moments in TensorFlow 1 tutorials).
+ * `renorm` (src/layers/batch-renorm.ts) and `virtualBatchSize`
+ * (src/autograd/ops/ghost-batch-norm.ts) change only training calls.
  */
 import { batchNormInference, batchNormTraining, type BatchNormTrainingResult } from '../autograd/ops/batch-norm.js';
 import { renormAffine } from '../autograd/ops/batch-renorm.js';
@@ -37,54 +28,10 @@ import type { Tensor } from '../tensor/tensor.js';
 import { checkBoolean, checkInteger, checkNumber, checkOneOf, describe } from '../tensor/options.js';
 import { applyActivation, checkActivation, type Activation } from './activations.js';
 import { renormCorrection, resolveClipping, updateRenormStatistics, type RenormClipping, type RenormState, type ResolvedClipping } from './batch-renorm.js';
+import { BATCH_NORM_OPTIONS, type BatchMoments, type BatchNormOptions } from './batch-norm-options.js';
 import { checkLayerOptions, checkRank, Layer, type CallOptions } from './layer.js';
 
-/** Options of `BatchNorm`; the defaults are Keras's (see docs/conventions.md for other frameworks). */
-export interface BatchNormOptions {
-  /** The layer's name, unique among its siblings (default: its kind, numbered by Sequential). */
-  name?: string;
-  /** Weight of the old value in the moving averages (default 0.99, Keras' meaning). */
-  momentum?: number;
-  /** Added to the variance before the square root (default 1e-3, as Keras). */
-  epsilon?: number;
-  /** Learn an offset beta (default true). */
-  center?: boolean;
-  /** Learn a scale gamma (default true). */
-  scale?: boolean;
-  /** Which variance the moving average tracks (default 'unbiased'). */
-  movingVariance?: 'unbiased' | 'biased';
-  /** Applied to the output (default 'linear': none); 'relu' runs fused into the normalization. */
-  activation?: Activation;
-  /** Batch renormalization (Ioffe, 2017) in training calls, as Keras' renorm=True (default false). */
-  renorm?: boolean;
-  /** Bounds of renorm's r and d (default none: no clipping); assignable later as `bn.renormClipping` to ramp them. */
-  renormClipping?: RenormClipping;
-  /** Weight of the old value in renormMean/renormStddev (default 0.99, Keras). */
-  renormMomentum?: number;
-  /** Ghost batch norm: training calls normalize virtual batches of this many examples (Keras' virtual_batch_size; default none). */
-  virtualBatchSize?: number;
-}
-
-const BATCH_NORM_OPTIONS = [
-  'momentum', 'epsilon', 'center', 'scale', 'movingVariance', 'activation', 'renorm', 'renormClipping', 'renormMomentum', 'virtualBatchSize',
-];
-
-/**
- * One call's per-channel input statistics, as seen by a `statisticsObserver`.
- *
- * @example
- * bn.statisticsObserver = ({ mean, usedBatchStatistics }) => console.log(usedBatchStatistics, mean);
- */
-export interface BatchMoments {
-  /** Per-channel batch mean. */
-  mean: Float32Array;
-  /** Biased (divide by m) batch variance. */
-  variance: Float32Array;
-  /** Values per channel, m: the batch size times the spatial size (per virtual batch with virtualBatchSize, whose mean and variance are averaged over the virtual batches). */
-  count: number;
-  /** true when the layer normalized with these batch statistics (a training call, not frozen). */
-  usedBatchStatistics: boolean;
-}
+export type { BatchMoments, BatchNormOptions } from './batch-norm-options.js';
 
 /**
  * Batch normalization per channel (the last axis), over N for [N, C] input
@@ -127,6 +74,7 @@ export class BatchNorm extends Layer {
   /**
    * Called once per call with the statistics of the input (computed only
    * for this observer in inference mode). It must not modify the arrays.
+   * Default null; recomputeBatchNormStatistics and batchNormReport use it.
    */
   statisticsObserver: ((moments: BatchMoments) => void) | null = null;
   /** Batch renormalization in training calls. */

@@ -22,9 +22,8 @@
  * where var' is var (movingVariance 'biased', exactly Keras) or
  * m/(m-1) * var ('unbiased', the layer's default, as without renorm).
  *
- * Keras takes fixed clipping bounds; the paper ramps them (rMax 1 -> 3 and
- * dMax 0 -> 5 over the first part of training). To ramp, assign
- * `bn.renormClipping = { rMax, dMax }` before each step (see docs/norms.md).
+ * Clipping bounds are fixed as in Keras; to ramp them as the paper does, assign
+ * `bn.renormClipping` before each step (docs/norms.md).
  */
 import { checkNumber, checkOptions, describe } from '../tensor/options.js';
 

@@ -20,7 +20,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { adamUpdateOnBackend, type AdamOptions, type AdamSlot } from './adam.js';
 import { CLIP_OPTIONS, readClipping } from './clip.js';
 import type { Slots } from './optimizer.js';
-import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
+import { Optimizer } from './optimizer.js';
+import { checkOptionNames, checkPositive, checkRange } from './option-checks.js';
 
 /** Options of `AdamW`: Adam's, plus the decay and which parameters it skips. */
 export interface AdamWOptions extends AdamOptions {

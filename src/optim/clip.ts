@@ -7,17 +7,9 @@
  *   clipNorm c         g = g * c / max(||g||, c)                 each parameter's own norm
  *   globalClipNorm c   g = g * c / max(N, c),  N = sqrt(sum over every gradient of ||g||^2)
  *
- * (tf.clip_by_norm and tf.clip_by_global_norm.) clipNorm and globalClipNorm
- * exclude each other, as in Keras. clipValue may be combined with either; it
- * is applied first, as Keras 2's optimizer_v2 did (`_transform_gradients`:
- * clipvalue, then clipnorm, then global_clipnorm). Keras 3 keeps only the
- * first of clipnorm / global_clipnorm / clipvalue that is set and silently
- * ignores the others.
- *
- * PyTorch: clip_grad_value_(params, c) is clipValue; clip_grad_norm_(params, c)
- * is globalClipNorm but divides by (N + 1e-6) instead of max(N, c) (a relative
- * difference of 1e-6 / N when clipping), and clipNorm is clip_grad_norm_ called
- * on each parameter alone.
+ * clipNorm and globalClipNorm exclude each other, as in Keras. clipValue may
+ * be combined with either and is applied first, as Keras 2's optimizer_v2 did.
+ * Keras 3 and PyTorch differ slightly: docs/optim.md, "Gradient clipping".
  *
  * Norms are summed in float64. A norm that is NaN or infinite makes the scale
  * NaN, so the clipped gradients (and then the weights) are NaN rather than

@@ -17,29 +17,21 @@
  * held by layers and checkpoints stays the same object.
  */
 import { noGrad } from '../autograd/graph.js';
-import { checkOptions } from '../tensor/options.js';
 import { formatShape, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { clipGradients, NO_CLIPPING, type Clipping } from './clip.js';
+import { readOptimizerState, slotShape, type SlotKind, type SlotLayout, type Slots } from './optimizer-state.js';
 import { describeValue } from '../tensor/check.js';
+
+// The option checks live in option-checks.ts; re-exported for the optimizers that import them from here.
+export { checkOptionNames, checkPositive, checkRange } from './option-checks.js';
+export type { SlotKind, Slots } from './optimizer-state.js';
 
 /**
  * A fixed learning rate, or a schedule of the 1-based step being taken:
  * `(step) => 0.1 * 0.96 ** step`, or Keras's from schedules.ts (`cosineDecay({...})`).
  */
 export type LearningRate = number | ((step: number) => number);
-
-/**
- * How a slot is shaped: 'element' holds one value per parameter element (m, v),
- * 'counter' a single count stored as a [1] tensor (Adam's per-parameter step).
- */
-export type SlotKind = 'element' | 'counter';
-
-/** One parameter's slots by name, e.g. `{ m, v, step }` for Adam. */
-export type Slots<S extends string> = Record<S, Float32Array>;
-
-/** At most this many problems are listed in one loadStateDict error. */
-const MAX_LISTED_PROBLEMS = 10;
 
 /**
  * Clears the gradient of every parameter (`grad = null`), since `backward()`
@@ -76,6 +68,7 @@ export abstract class Optimizer<S extends string = string> {
   private stepCount = 0;
   private slots = new Map<Tensor, Slots<S>>();
   private readonly slotList: S[];
+  private readonly layout: SlotLayout<S>;
 
   /**
    * @param displayName used in error messages ('Adam')
@@ -96,6 +89,7 @@ export abstract class Optimizer<S extends string = string> {
     this.learningRate = learningRate;
     this.clipping = clipping;
     this.slotList = Object.keys(slotKinds) as S[];
+    this.layout = { displayName, prefix, slotKinds, slotList: this.slotList };
   }
 
   /**
@@ -175,7 +169,7 @@ export abstract class Optimizer<S extends string = string> {
         throw new Error(`${this.displayName}.stateDict: a parameter ${formatShape(p.shape)} with optimizer state has no name in paramNames (is it part of the model being saved?)`);
       }
       for (const slot of this.slotList) {
-        out.set(`${this.prefix}/${name}/${slot}`, new Tensor(Float32Array.from(slots[slot]), this.slotShape(slot, p)));
+        out.set(`${this.prefix}/${name}/${slot}`, new Tensor(Float32Array.from(slots[slot]), slotShape(this.layout, slot, p)));
       }
     }
     return out;
@@ -191,65 +185,9 @@ export abstract class Optimizer<S extends string = string> {
     if (!(entries instanceof Map) || !(params instanceof Map)) {
       throw new Error(`${this.displayName}.loadStateDict: expected (entries, params) as two Maps from names to tensors, got ${describeValue(entries)} and ${describeValue(params)}`);
     }
-    const problems: string[] = [];
-    const lead = `${this.prefix}/`;
-    const stepKey = `${lead}step`;
-    let step: number | null = null;
-    // Per parameter name, each slot seen: its copied values, or null if present but invalid.
-    type Found = Partial<Record<S, Float32Array | null>>;
-    const found = new Map<string, Found>();
-
-    for (const [key, t] of entries) {
-      if (!(t instanceof Tensor)) {
-        problems.push(`'${key}' is not a tensor`);
-        continue;
-      }
-      if (key === stepKey) {
-        step = this.readCounter(key, t, problems);
-        continue;
-      }
-      const cut = key.lastIndexOf('/');
-      const name = key.slice(lead.length, cut);
-      const slot = key.slice(cut + 1) as S;
-      if (!key.startsWith(lead) || cut <= lead.length) {
-        problems.push(`unexpected entry '${key}' (${this.displayName} state is named '${lead}step' and '${lead}<param>/<slot>')`);
-        continue;
-      }
-      if (!this.slotList.includes(slot)) {
-        problems.push(`unexpected entry '${key}': '${slot}' is not a slot of this ${this.displayName} (slots: ${this.slotList.join(', ') || 'none'})`);
-        continue;
-      }
-      const p = params.get(name);
-      if (p === undefined) {
-        problems.push(`'${key}' is for '${name}', which is not a tensor of the model`);
-        continue;
-      }
-      const expected = this.slotShape(slot, p);
-      let values: Float32Array | null = null;
-      if (!sameShape(t.shape, expected)) {
-        problems.push(`'${key}' has shape ${formatShape(t.shape)} but ${formatShape(expected)} is needed for parameter ${formatShape(p.shape)}`);
-      } else if (this.slotKinds[slot] === 'element' || this.readCounter(key, t, problems) !== null) {
-        values = Float32Array.from(t.data);
-      }
-      const record: Found = found.get(name) ?? {};
-      record[slot] = values;
-      found.set(name, record);
-    }
-    if (!entries.has(stepKey)) problems.push(`missing '${stepKey}'`);
-    for (const [name, record] of found) {
-      for (const slot of this.slotList) {
-        if (!(slot in record)) problems.push(`missing '${lead}${name}/${slot}' (other slots of '${name}' are present)`);
-      }
-    }
-    if (problems.length > 0) {
-      const more = problems.length > MAX_LISTED_PROBLEMS ? ` (and ${problems.length - MAX_LISTED_PROBLEMS} more)` : '';
-      throw new Error(`${this.displayName}.loadStateDict: ${problems.slice(0, MAX_LISTED_PROBLEMS).join('; ')}${more}`);
-    }
-
-    const next = new Map<Tensor, Slots<S>>();
-    for (const [name, record] of found) next.set(params.get(name)!, record as Slots<S>); // complete and valid, checked above
-    this.slots = next;
-    this.stepCount = step!;
+    const { step, slots } = readOptimizerState(this.layout, entries, params);
+    this.slots = slots;
+    this.stepCount = step;
   }
 
   // What saveState copied, for restoreState (declared here, beside them).
@@ -310,24 +248,6 @@ export abstract class Optimizer<S extends string = string> {
     }
   }
 
-  private slotShape(slot: S, p: Tensor): readonly number[] {
-    return this.slotKinds[slot] === 'counter' ? [1] : p.shape;
-  }
-
-  /** A counter entry's value: a [1] tensor holding a non-negative integer. */
-  private readCounter(key: string, t: Tensor, problems: string[]): number | null {
-    if (!sameShape(t.shape, [1])) {
-      problems.push(`'${key}' has shape ${formatShape(t.shape)} but a counter is stored as [1]`);
-      return null;
-    }
-    const n = t.data[0]!;
-    if (!Number.isInteger(n) || n < 0) {
-      problems.push(`'${key}' is ${n}, not a step count (a non-negative integer)`);
-      return null;
-    }
-    return n;
-  }
-
   /** The slots of `p`, created (zero-filled) on its first update. */
   private slotsOf(p: Tensor): Slots<S> {
     let s = this.slots.get(p);
@@ -338,28 +258,4 @@ export abstract class Optimizer<S extends string = string> {
     }
     return s;
   }
-}
-
-/**
- * Throws unless every key of `opts` is one of `known` (catches typos such as
- * `lr`): `checkOptions` from src/tensor/options.ts, so the error suggests the
- * closest valid name (`beta_1` -> 'beta1').
- */
-export function checkOptionNames(optimizer: string, opts: object, known: readonly string[]): void {
-  checkOptions(optimizer, opts, known);
-}
-
-/** Throws unless `value` is a finite number in [lo, hi) (or [lo, hi] when `hiInclusive`). */
-export function checkRange(optimizer: string, option: string, value: unknown, lo: number, hi: number, hiInclusive = false): number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && value >= lo && (hiInclusive ? value <= hi : value < hi);
-  if (!ok) throw new Error(`${optimizer}: ${option} must be a number in [${lo}, ${hi}${hiInclusive ? ']' : ')'}, got ${String(value)}`);
-  return value as number;
-}
-
-/** Throws unless `value` is a positive finite number. */
-export function checkPositive(optimizer: string, option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new Error(`${optimizer}: ${option} must be a positive finite number, got ${String(value)}`);
-  }
-  return value;
 }

@@ -21,7 +21,8 @@
  */
 import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, SlotKind, Slots } from './optimizer.js';
-import { checkOptionNames, checkPositive, checkRange, Optimizer } from './optimizer.js';
+import { Optimizer } from './optimizer.js';
+import { checkOptionNames, checkPositive, checkRange } from './option-checks.js';
 import { checkBoolean } from '../tensor/options.js';
 
 /** Options of `RMSprop`; the defaults are Keras's. Takes the clipping options too. */

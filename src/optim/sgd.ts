@@ -12,7 +12,8 @@
  */
 import { CLIP_OPTIONS, readClipping, type ClipOptions } from './clip.js';
 import type { LearningRate, Slots } from './optimizer.js';
-import { checkOptionNames, checkRange, Optimizer } from './optimizer.js';
+import { Optimizer } from './optimizer.js';
+import { checkOptionNames, checkRange } from './option-checks.js';
 
 /** Options of `SGD` (and the clipping options every optimizer takes). */
 export interface SGDOptions extends ClipOptions {

@@ -19,15 +19,18 @@
  * writers have none). No Buffer, no Node modules: this file also runs in a
  * browser. Values go through DataView when the host is big-endian.
  */
-import { formatShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptions } from '../tensor/options.js';
-import { DTYPE_BYTES, dtypeToFloat32, float32ToDtype, isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from './safetensors-dtypes.js';
+import { dtypeToFloat32, float32ToDtype, isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from './safetensors-dtypes.js';
 import { checkTensor, describeValue } from '../tensor/check.js';
-import { asBytes } from './as-bytes.js';
+import { crc32 } from './crc32.js';
+import { CRC32_METADATA_KEY, METADATA, readSafetensors, type RawSafetensor } from './safetensors-read.js';
 
-/** The `__metadata__` key under which the data section's CRC-32 is stored (8 lowercase hex digits). */
-export const CRC32_METADATA_KEY = 'normgrad.crc32';
+// Reading and checking a file's header and layout is in safetensors-read.ts; the CRC-32 in crc32.ts.
+export { crc32 } from './crc32.js';
+export { CRC32_METADATA_KEY, readSafetensors, type RawSafetensor } from './safetensors-read.js';
+
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** A tensor as decoded from a file: a fresh Float32Array that the caller owns, and the dtype it was stored as. */
 export interface DecodedTensor {
@@ -37,16 +40,6 @@ export interface DecodedTensor {
   data: Float32Array;
   /** The dtype the file stored it as (the values are converted to float32 exactly). */
   dtype: SafetensorsDtype;
-}
-
-/** A tensor's entry before conversion: its dtype, shape and little-endian bytes (a view into the file). */
-export interface RawSafetensor {
-  /** The stored element type. */
-  dtype: SafetensorsDtype;
-  /** The tensor's shape. */
-  shape: number[];
-  /** The little-endian values, a view into the decoded file (not a copy). */
-  bytes: Uint8Array;
 }
 
 /** Options of `encodeSafetensors`: the element type to write. */
@@ -63,30 +56,6 @@ export interface DecodedSafetensors {
   tensors: Map<string, DecodedTensor>;
   /** The header's `__metadata__` strings. */
   metadata: Record<string, string>;
-}
-
-const METADATA = '__metadata__';
-const MAX_HEADER_BYTES = 100_000_000; // the reference reader's limit
-const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), one table lookup per byte:
-//   crc = table[(crc ^ byte) & 0xff] ^ (crc >>> 8), starting from and finishing with ~.
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 of `bytes` as an unsigned integer (`crc32(utf8('123456789')) === 0xcbf43926`). */
-export function crc32(bytes: Uint8Array): number {
-  if (!(bytes instanceof Uint8Array)) throw new Error(`crc32: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /**
@@ -207,100 +176,6 @@ export function rawToFloat32(entry: RawSafetensor, name: string, errorPrefix = '
   return dtypeToFloat32(entry.dtype, entry.bytes, name, (message) => {
     throw new Error(`${errorPrefix}: ${message}`);
   });
-}
-
-/**
- * Checks a safetensors file as `decodeSafetensors` does but leaves the values
- * as bytes (views into `bytes`), for callers that convert entries one by one
- * (PyTorch's int64 `num_batches_tracked` needs no float32).
- */
-export function readSafetensors(input: ArrayBufferView | ArrayBufferLike, errorPrefix = 'decodeSafetensors'): { tensors: Map<string, RawSafetensor>; metadata: Record<string, string> } {
-  const bytes = asBytes(errorPrefix, input);
-  const fail: (message: string) => never = (message) => {
-    throw new Error(`${errorPrefix}: ${message}`);
-  };
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length (truncated?)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8)) fail(`header length ${n} is beyond the end of the file (${bytes.length} bytes; truncated?)`);
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} is over the ${MAX_HEADER_BYTES}-byte limit`);
-  const headerLength = Number(n);
-
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
-  } catch (e) {
-    fail(`header is not valid UTF-8 JSON (${(e as Error).message}); this is not a safetensors file or it is corrupt`);
-  }
-  if (!isPlainObject(header)) fail('header is not a JSON object');
-
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-  let metadata: Record<string, string> = {};
-  const layout: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, info] of Object.entries(header)) {
-    if (name === METADATA) {
-      metadata = parseMetadata(info, fail);
-      continue;
-    }
-    if (!isPlainObject(info)) fail(`tensor '${name}' has no {dtype, shape, data_offsets} entry`);
-    const { dtype, shape, data_offsets: offsets } = info;
-    if (!isSafetensorsDtype(dtype)) fail(`tensor '${name}' has dtype ${JSON.stringify(dtype)}, but normgrad reads only ${SAFETENSORS_DTYPES.join(', ')}`);
-    if (!Array.isArray(shape) || !shape.every(isCount)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-      fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
-    }
-    const [begin, end] = offsets as [number, number];
-    const dims = shape as number[];
-    if (end < begin) fail(`tensor '${name}' has data_offsets [${begin},${end}] that end before they begin`);
-    if (end > dataLength) {
-      fail(`tensor '${name}' has data_offsets [${begin},${end}] out of range: the data section is ${dataLength} bytes (truncated?)`);
-    }
-    const size = DTYPE_BYTES[dtype] * sizeOf(dims);
-    if (end - begin !== size) {
-      fail(`tensor '${name}' has ${dtype} shape ${formatShape(dims)} (${size} bytes) but data_offsets [${begin},${end}] hold ${end - begin} bytes`);
-    }
-    layout.push({ name, dtype, shape: dims, begin, end });
-  }
-
-  layout.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let expected = 0;
-  for (const { name, begin, end } of layout) {
-    if (begin < expected) fail(`tensor '${name}' at [${begin},${end}] overlaps the tensor before it (which ends at ${expected})`);
-    if (begin > expected) fail(`gap in the data section: bytes [${expected},${begin}) belong to no tensor (before '${name}')`);
-    expected = end;
-  }
-  if (expected !== dataLength) fail(`${dataLength - expected} trailing bytes after the last tensor`);
-
-  const data = bytes.subarray(dataStart);
-  const recorded = metadata[CRC32_METADATA_KEY];
-  if (recorded !== undefined) {
-    const actual = crc32(data).toString(16).padStart(8, '0');
-    if (recorded !== actual) {
-      fail(`checkpoint is corrupt: CRC-32 of the data is ${actual} but the header records ${JSON.stringify(recorded)}`);
-    }
-  }
-
-  const tensors = new Map<string, RawSafetensor>();
-  for (const { name, dtype, shape, begin, end } of layout) tensors.set(name, { dtype, shape, bytes: data.subarray(begin, end) });
-  return { tensors, metadata };
-}
-
-function parseMetadata(value: unknown, fail: (message: string) => never): Record<string, string> {
-  if (!isPlainObject(value)) fail('__metadata__ must be an object of strings');
-  const entries = Object.entries(value);
-  for (const [key, v] of entries) {
-    if (typeof v !== 'string') fail(`__metadata__ '${key}' must be a string, got ${JSON.stringify(v)}`);
-  }
-  return Object.fromEntries(entries) as Record<string, string>;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isCount(value: unknown): boolean {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** Orders strings by Unicode code point, i.e. by their UTF-8 bytes (JS `<` compares UTF-16 units). */

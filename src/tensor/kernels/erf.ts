@@ -3,7 +3,7 @@
  * (for GELU and the normal CDF). Both are summed until the next term is below
  * 1e-15 of the total, so the float64 result is within about 1e-14 relative of
  * the true value and rounds to the correct float32 (half an ulp, 3e-8, is far
- * coarser). test/tensor/erf.test.ts checks it against Python's math.erf/erfc.
+ * coarser). test/tensor/kernels/erf.test.ts checks it against Python's math.erf/erfc.
  *
  *   erf(x)  = 2/sqrt(pi) * integral_0^x e^(-t^2) dt,   erfc(x) = 1 - erf(x)
  *

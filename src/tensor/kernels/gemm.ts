@@ -7,9 +7,7 @@
  * transA), B is stored [k,n] (or [n,k] with transB). Backward passes use the
  * transposed forms: dA = dC·B^T (transB), dB = A^T·dC (transA).
  *
- * gemmJs is blocked as in GotoBLAS/BLIS, so each level of the loop nest works
- * on data that fits a level of cache:
- *
+ * gemmJs is blocked as in GotoBLAS/BLIS, each loop level on data that fits a cache level:
  *   for jc in steps of NC                           columns of C
  *     for pc in steps of KC                         the shared dimension
  *       bp <- op(B)[pc:pc+KC, jc:jc+NC]             as NR-wide column panels
@@ -17,12 +15,9 @@
  *         ap <- op(A)[ic:ic+MC, pc:pc+KC]           as MR-tall row panels
  *         for each NR panel, for each MR panel:
  *           C[i, j:j+7] += sum_p ap[p] bp[p, 0:7]             (MR = 1, NR = 7)
- *
- * Why 1x7: its 7 sums, 7 products and one value of A fill exactly the 15
- * registers V8 allocates, with every load of B folded into its multiply
- * (docs/speed.md, section 2, has the measurements). The panels are float64:
- * every sum is accumulated in double precision, p = 0..k-1 in order, and
- * rounded to float32 once per KC-long block.
+ * 1x7 fills exactly V8's 15 registers (docs/speed.md, section 2). The panels
+ * are float64: every sum is accumulated in double precision, p = 0..k-1 in
+ * order, and rounded to float32 once per KC-long block.
  */
 
 import { backend } from './backend.js';

@@ -17,10 +17,8 @@
  * Ties: the argmax is the first maximum in window order (row by row, left to
  * right), as TensorFlow and PyTorch. NaN propagates: a window holding a NaN
  * gives NaN, and its argmax is the first NaN, which receives the gradient.
- *
- * This is the reference and the only pooling kernel: no WebAssembly version
- * exists, so it runs in TypeScript on both backends (backend.ts). Pooling is
- * a small share of a CNN's time next to the convolutions around it.
+ * The only pooling kernel, in TypeScript on both backends (backend.ts):
+ * pooling is a small share of a CNN's time next to its convolutions.
  */
 import type { Window2d } from './window.js';
 

@@ -12,17 +12,11 @@
  * read the packed copy), copy A (and C when accumulating), then split the
  * work and copy C out. The split depends on the shape only, never on the
  * thread count, so one and two threads give identical bits:
- *
- *   rows:   C[0:h, :] here and C[h:m, :] on the helper. Each element of C is
- *           summed in the same order whoever computes it.
- *   depth:  when C has few rows (m <= 28) and k >= 512, e.g. a conv kernel
- *           gradient cols^T·gy: C (+)= A[:, 0:h]·B[0:h, :] here, a partial
+ *   rows:   C[0:h, :] here, C[h:m, :] on the helper;
+ *   depth:  (m <= 28, k >= 512) C (+)= A[:, 0:h]·B[0:h, :] here, a partial
  *           P = A[:, h:k]·B[h:k, :] on the helper, then C += P.
- *
- * Problems under ~2 MFLOP stay on one thread: waking the helper costs more
- * than it saves. The helper is woken at the start of a call, so its wake-up
- * (100-300 us on a virtual machine) overlaps the copies. Very large operands are processed in row chunks so the
- * shared memory stays under 1 GiB.
+ * Small problems stay on one thread and very large operands go in row chunks
+ * (docs/speed.md, "The helper's waits and the two job modes", says why).
  */
 import type { GemmOptions } from '../gemm.js';
 import { wasmLimits } from './limits.js';

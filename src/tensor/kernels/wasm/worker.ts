@@ -1,42 +1,21 @@
 /**
  * The helper thread's program, as the text of one plain function,
  * `helperMain(data, post)`, with no imports of ours: each host (host-node.ts,
- * host-browser.ts) prepends the few lines that receive `data` (the module,
- * the shared memory, the control block and the constants below) and that
- * deliver `post('ready' | 'error', value)`, and starts the text as a worker.
- * The same text so works from the TypeScript sources, from dist/ and from a
- * browser bundle, with no file to locate next to the compiled code.
+ * host-browser.ts) prepends the lines that receive `data` (the module, the
+ * shared memory, the control block and the constants below) and deliver
+ * `post('ready' | 'error', value)`, and starts the text as a worker. The same
+ * text so works from the sources, from dist/ and from a browser bundle.
  *
  * The thread instantiates the kernels module on the shared memory it is
  * given, reports ready, then loops: wait until the job counter moves, run the
  * export named by the job (one of JOB_FUNCTIONS) with the arguments in the
  * control block, publish the counter as done and wake the main thread.
- *
- * Waiting is polling first, then Atomics.wait. A thread that sleeps in
- * Atomics.wait for more than a moment costs 100-300 us to wake on a virtual
- * machine (the idle vCPU is halted), more than many GEMMs take. So:
- *   - after a job the helper polls for POLL_AFTER_JOB_MS before sleeping
- *     (a convolution's GEMM calls come in quick succession);
- *   - the main thread wakes it early (Atomics.notify with no new job) when it
- *     starts a call, before copying the operands in, and the woken helper
- *     polls for up to POLL_EXPECTING_MS for the job: the wake-up overlaps
- *     the copies;
- *   - the main thread polls for up to POLL_MAIN_MS for the helper to finish.
- * runtime.ts owns the protocol; the constants are passed in so they are written
- * down once.
- *
- * A job comes in one of two modes:
- *   split   (gemmWasm) the helper runs its one share and publishes done;
- *           the main thread waits for it. The share is claimed like a
- *           piece (below), so a helper that read a stale job runs nothing.
- *   pieces  (the convolutions) the work is cut into pieces that both threads
- *           claim from a shared counter (claim = job id << 16 | next piece,
- *           taken with compareExchange). The main thread never waits for a
- *           helper that has not started: it takes the pieces itself, and
- *           only waits for pieces the helper is running (active > 0). A
- *           helper that wakes late, even after the main thread has posted
- *           the next job, finds the counter exhausted or carrying another
- *           job id, and claims nothing.
+ * A job is one 'split' share (gemmWasm) or 'pieces' that both threads claim
+ * from a counter tagged with the job id (the convolutions), so a helper that
+ * wakes late claims nothing. Waits poll first, then sleep in Atomics.wait.
+ * runtime.ts owns the protocol (the constants are passed in, written down
+ * once); why the waits poll and how the two modes claim work:
+ * docs/speed.md, "The helper's waits and the two job modes".
  */
 
 /** Control block slots (Int32Array over a SharedArrayBuffer). */
