@@ -30,6 +30,10 @@ export const SLOW_TESTS = [
   'test/train/checkpoint-files.test.ts', // spawns node to write into FIFOs and devices
   'test/docs/snippets.test.ts', // type-checks every docs block with a full TypeScript program
   'test/demo/**', // builds the demo and trains it in headless Chromium
+  'test/browser/**', // bundles pages and drives headless Chromium
+  'test/package/**', // npm pack, fresh consumer projects, tsc, esbuild, Chromium
+  'test/interop/pytorch*.test.ts', // spawn python3 with torch
+  'test/interop/onnx*.test.ts', // load every export into onnxruntime-web's WebAssembly runtime
 ];
 
 /**
