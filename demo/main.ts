@@ -13,7 +13,7 @@ import { liveChart, type LiveChart } from './charts.js';
 import { drawPad } from './draw.js';
 import { CHANNELS, type FromWorker, type LayerPoint, type RunSettings, type ToWorker } from './protocol.js';
 
-/** Filters per conv layer = WIDTH * i: half the lesson's 4 * i, fast enough live on one thread. */
+/** Filters per conv layer = WIDTH * i: half the lesson's 4 * i, so both models train live in a browser. */
 const WIDTH = 2;
 const SMOOTH = 20;
 const COLORS = { a: '#1f6feb', b: '#d1495b' };
@@ -163,7 +163,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('label-b').textContent = m.settings.mode === 'small' ? 'with group normalization' : 'without it';
       $('claim').textContent = m.settings.mode === 'small' ? 'see how each copes with batches of 4 images' : 'watch one learn and the other stall';
       $('n-label-b').textContent = `${m.labels[1]} train / val`;
-      $('variant').textContent = `This run: batches of ${m.settings.batchSize}, BN momentum ${m.settings.momentum}, Adam lr ${m.settings.learningRate}, same seed and batches for both models. The network keeps the lesson's depth but has ${WIDTH}·i filters in conv layer i (the lesson: 4·i) so it trains live on one CPU thread.`;
+      $('variant').textContent = `This run: batches of ${m.settings.batchSize}, BN momentum ${m.settings.momentum}, Adam lr ${m.settings.learningRate}, same seed and batches for both models. The network keeps the lesson's depth but has ${WIDTH}·i filters in conv layer i (the lesson: 4·i) so both models train live in the browser.`;
       $('recompute-result').textContent = '';
       makeCharts();
       running(true);
