@@ -74,6 +74,7 @@ export default defineConfig({
           name: 'unit-isolated',
           include: ISOLATED_TESTS,
           exclude: [...configDefaults.exclude, ...SLOW_TESTS],
+          pool: 'threads', // still one module graph per file, without a process per file
         },
       },
     ],
