@@ -4,12 +4,16 @@
  * TensorFlow's SAME/VALID rules, computed by `window2d` (./window.ts).
  */
 import { formatShape, type Shape } from '../shape.js';
-import { window2d, type Padding } from './window.js';
+import { window2d, type Padding, type Window2d } from './window.js';
 
 export type { Padding } from './window.js';
 
-/** Everything a conv2d kernel needs: x [n,h,w,cin], kernel [kh,kw,cin,cout], y [n,oh,ow,cout]. */
-export interface Conv2dGeometry {
+/**
+ * Everything a conv2d kernel needs: x [n,h,w,cin], kernel [kh,kw,cin,cout],
+ * y [n,oh,ow,cout]; the window fields (sizes, strides, output size, pads) are
+ * `window2d`'s, without dilation.
+ */
+export interface Conv2dGeometry extends Omit<Window2d, 'dh' | 'dw'> {
   /** Batch size. */
   readonly n: number;
   /** Input height. */
@@ -18,30 +22,8 @@ export interface Conv2dGeometry {
   readonly w: number;
   /** Input channels. */
   readonly cin: number;
-  /** Window (kernel) height. */
-  readonly kh: number;
-  /** Window (kernel) width. */
-  readonly kw: number;
   /** Output channels. */
   readonly cout: number;
-  /** Vertical stride. */
-  readonly sh: number;
-  /** Horizontal stride. */
-  readonly sw: number;
-  /** Output height. */
-  readonly oh: number;
-  /** Output width. */
-  readonly ow: number;
-  /** Rows of zeros above the input. */
-  readonly padTop: number;
-  /** Rows of zeros below the input (SAME puts the odd one here). */
-  readonly padBottom: number;
-  /** Columns of zeros left of the input. */
-  readonly padLeft: number;
-  /** Columns of zeros right of the input (SAME puts the odd one here). */
-  readonly padRight: number;
-  /** The padding mode it was computed for ('same' or 'valid'). */
-  readonly padding: Padding;
 }
 
 /**
