@@ -29,7 +29,7 @@ import { checkBoolean, checkInteger, checkNumber, checkOneOf, describe } from '.
 import { applyActivation, checkActivation, type Activation } from './activations.js';
 import { renormCorrection, resolveClipping, updateRenormStatistics, type RenormClipping, type RenormState, type ResolvedClipping } from './batch-renorm.js';
 import { BATCH_NORM_OPTIONS, type BatchMoments, type BatchNormOptions } from './batch-norm-options.js';
-import { checkLayerOptions, checkRank, Layer, type CallOptions } from './layer.js';
+import { affineWeights, type CallOptions, checkLayerOptions, checkRank, Layer } from './layer.js';
 
 export type { BatchMoments, BatchNormOptions } from './batch-norm-options.js';
 
@@ -234,10 +234,7 @@ export class BatchNorm extends Layer {
   }
 
   override weights(): Map<string, Tensor> {
-    const w = new Map<string, Tensor>();
-    if (this.gamma) w.set('gamma', this.gamma);
-    if (this.beta) w.set('beta', this.beta);
-    return w;
+    return affineWeights(this.gamma, this.beta);
   }
 
   override buffers(): Map<string, Tensor> {

@@ -13,7 +13,7 @@ import { ones, zeros } from '../tensor/create.js';
 import { checkBoolean, checkInteger } from '../tensor/options.js';
 import { formatShape, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkLayerOptions, Layer } from './layer.js';
+import { affineWeights, checkLayerOptions, Layer } from './layer.js';
 
 /** Options of `GroupNorm`; the defaults are Keras' GroupNormalization's. */
 export interface GroupNormOptions {
@@ -80,9 +80,6 @@ export class GroupNorm extends Layer {
   }
 
   override weights(): Map<string, Tensor> {
-    const w = new Map<string, Tensor>();
-    if (this.gamma) w.set('gamma', this.gamma);
-    if (this.beta) w.set('beta', this.beta);
-    return w;
+    return affineWeights(this.gamma, this.beta);
   }
 }

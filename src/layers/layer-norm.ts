@@ -10,7 +10,7 @@ import { ones, zeros } from '../tensor/create.js';
 import { checkBoolean } from '../tensor/options.js';
 import type { Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkLayerOptions, Layer } from './layer.js';
+import { affineWeights, checkLayerOptions, Layer } from './layer.js';
 
 /** Options of `LayerNorm`; the defaults are Keras' LayerNormalization's. */
 export interface LayerNormOptions {
@@ -78,9 +78,6 @@ export class LayerNorm extends Layer {
   }
 
   override weights(): Map<string, Tensor> {
-    const w = new Map<string, Tensor>();
-    if (this.gamma) w.set('gamma', this.gamma);
-    if (this.beta) w.set('beta', this.beta);
-    return w;
+    return affineWeights(this.gamma, this.beta);
   }
 }

@@ -265,3 +265,11 @@ export function checkRank(name: string, x: Tensor, ranks: readonly number[], hin
     throw new Error(`${name}: expected input of rank ${ranks.join(' or ')}, got ${formatShape(x.shape)}${hint}`);
   }
 }
+
+/** The named weights of a normalization layer: its scale gamma and offset beta, each if it has one. */
+export function affineWeights(gamma: Tensor | null, beta: Tensor | null): Map<string, Tensor> {
+  const w = new Map<string, Tensor>();
+  if (gamma) w.set('gamma', gamma);
+  if (beta) w.set('beta', beta);
+  return w;
+}
