@@ -1,5 +1,7 @@
 /** Command-line flags of the Adaline example. Bad flags exit with code 2. */
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from '../cli.js';
+
+export { UsageError };
 
 export interface AdalineArgs {
   epochs: number;
@@ -19,24 +21,12 @@ Options:
   --out <dir>    where the SVG charts are written (default out)
   -h, --help     show this help`;
 
-export class UsageError extends Error {}
-
 export function parseAdalineArgs(argv: readonly string[]): AdalineArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        epochs: { type: 'string' },
-        out: { type: 'string', default: 'out' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags(argv, {
+    epochs: { type: 'string' },
+    out: { type: 'string', default: 'out' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const v = parsed.values;
   const epochs = v.epochs === undefined ? 15 : Number(v.epochs);
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100_000) {

@@ -1,5 +1,7 @@
 /** Command-line flags of the MNIST experiment. Bad flags exit with code 2. */
-import { parseArgs } from 'node:util';
+import { parseFlags, positiveInt, UsageError } from '../cli.js';
+
+export { UsageError };
 
 export interface ExperimentArgs {
   batchNorm: boolean;
@@ -37,40 +39,21 @@ Options:
                       validation accuracy before and after (try --batches 100)
   -h, --help          show this help`;
 
-export class UsageError extends Error {}
-
-function positiveInt(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} needs a positive integer, got '${text}'`);
-  return v;
-}
-
 export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'no-bn': { type: 'boolean', default: false },
-        compare: { type: 'boolean', default: false },
-        batches: { type: 'string' },
-        'batch-size': { type: 'string' },
-        lr: { type: 'string' },
-        seed: { type: 'string' },
-        save: { type: 'string' },
-        load: { type: 'string' },
-        out: { type: 'string', default: 'out' },
-        report: { type: 'boolean', default: false },
-        recompute: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags(argv, {
+    'no-bn': { type: 'boolean', default: false },
+    compare: { type: 'boolean', default: false },
+    batches: { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    seed: { type: 'string' },
+    save: { type: 'string' },
+    load: { type: 'string' },
+    out: { type: 'string', default: 'out' },
+    report: { type: 'boolean', default: false },
+    recompute: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const v = parsed.values;
   const lr = v.lr === undefined ? 0.002 : Number(v.lr);
   if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr needs a positive number, got '${v.lr}'`);

@@ -1,7 +1,9 @@
 /** Command-line flags of the ResNet example (node:util parseArgs, as examples/mnist/args.ts). Bad flags exit with code 2. */
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, positiveInt, UsageError } from '../cli.js';
+
+export { UsageError };
 
 export interface ResnetArgs {
   epochs: number;
@@ -29,35 +31,16 @@ Options:
   --save <file>       write a checkpoint (safetensors) after training, or when Ctrl-C stops it
   -h, --help          show this help`;
 
-export class UsageError extends Error {}
-
-function positiveInt(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} needs a positive integer, got '${text}'`);
-  return v;
-}
-
 export function parseResnetArgs(argv: readonly string[]): ResnetArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        epochs: { type: 'string' },
-        batches: { type: 'string' },
-        'batch-size': { type: 'string' },
-        lr: { type: 'string' },
-        seed: { type: 'string' },
-        save: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags(argv, {
+    epochs: { type: 'string' },
+    batches: { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    seed: { type: 'string' },
+    save: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const v = parsed.values;
   const lr = v.lr === undefined ? 0.005 : Number(v.lr);
   if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr needs a positive number, got '${v.lr}'`);

@@ -1,5 +1,7 @@
 /** Command-line flags of the small-batch experiment (parsed like examples/mnist/args.ts). Bad flags exit with code 2. */
-import { parseArgs } from 'node:util';
+import { parseFlags, positiveInt, UsageError } from '../cli.js';
+
+export { UsageError };
 import { NORMS, type NormKind } from './network.js';
 
 export interface SmallBatchArgs {
@@ -40,14 +42,6 @@ Options:
   --docs               also copy the chart to docs/images/small-batch.svg
   -h, --help           show this help`;
 
-export class UsageError extends Error {}
-
-function positiveInt(flag: string, text: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < 1) throw new UsageError(`${flag} needs a positive integer, got '${text}'`);
-  return v;
-}
-
 function list(flag: string, text: string): string[] {
   const items = text.split(',').map((s) => s.trim());
   if (items.some((s) => s === '')) throw new UsageError(`${flag} needs a comma-separated list, got '${text}'`);
@@ -56,28 +50,18 @@ function list(flag: string, text: string): string[] {
 }
 
 export function parseSmallBatchArgs(argv: readonly string[]): SmallBatchArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        examples: { type: 'string' },
-        validation: { type: 'string' },
-        'batch-sizes': { type: 'string' },
-        norms: { type: 'string' },
-        lr: { type: 'string' },
-        momentum: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string', default: 'out' },
-        docs: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags(argv, {
+    examples: { type: 'string' },
+    validation: { type: 'string' },
+    'batch-sizes': { type: 'string' },
+    norms: { type: 'string' },
+    lr: { type: 'string' },
+    momentum: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string', default: 'out' },
+    docs: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const v = parsed.values;
   const batchSizes = v['batch-sizes'] === undefined ? [...DEFAULT_BATCH_SIZES] : list('--batch-sizes', v['batch-sizes']).map((s) => positiveInt('--batch-sizes', s));
   if (batchSizes.some((b) => b < 2)) throw new UsageError('--batch-sizes must all be at least 2: batch norm needs 2 values per channel');
