@@ -11,7 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accuracy, FEATURES, loadIrisSetosaVersicolor, predict, standardize, trainAdaline, type TrainResult } from './adaline/adaline.js';
-import { USAGE, UsageError, parseAdalineArgs, type AdalineArgs } from './adaline/args.js';
+import { USAGE, parseAdalineArgs, type AdalineArgs } from './adaline/args.js';
+import { runCommand } from './cli.js';
 import { costChartSvg, decisionRegionsSvg } from './adaline/charts.js';
 
 /** Costs on one line: every epoch when there are few, else the first 10 and the last 2. */
@@ -70,16 +71,7 @@ async function main(args: AdalineArgs): Promise<void> {
   }
 }
 
-let args: AdalineArgs;
-try {
-  args = parseAdalineArgs(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof UsageError)) throw e;
-  console.error(`adaline-iris: ${e.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (args.help) {
-  console.log(USAGE);
-} else {
+await runCommand('adaline-iris', USAGE, parseAdalineArgs, async (args) => {
   await main(args);
-}
+  return 0;
+});

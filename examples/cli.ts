@@ -1,9 +1,10 @@
 /**
  * What every example's command line shares: strict flag parsing whose errors
- * are UsageErrors (the examples print them with the usage text and exit 2),
- * and the positive-integer check of counts.
+ * are UsageErrors (printed with the usage text, exit 2), the positive-integer
+ * check of counts, Ctrl-C handling and the one-line error exit.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { NonFiniteLossError } from '../src/index.js';
 
 type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
@@ -29,4 +30,51 @@ export function positiveInt(flag: string, text: string | undefined, fallback?: n
     throw new UsageError(`${flag} needs a positive integer, got '${text}'`);
   }
   return v;
+}
+
+/** The exit code of a run that Ctrl-C stopped: 128 + SIGINT, as a shell reports it. */
+export const EXIT_INTERRUPTED = 130;
+
+/** Ctrl-C aborts the signal (training stops after the current batch); a second one exits at once. */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    console.error('\nInterrupted: stopping after the current batch (Ctrl-C again to quit now)');
+    controller.abort();
+  });
+  return controller.signal;
+}
+
+/**
+ * An example's command line: parses the flags (a UsageError prints the
+ * message and the usage, exit 2), prints the usage for --help, else runs
+ * `main` and exits with its code. Any other error is one line naming `name`
+ * (the stack helps no one running an example), exit 1.
+ */
+export async function runCommand<A extends { help: boolean }>(
+  name: string, usage: string, parse: (argv: readonly string[]) => A, main: (args: A) => Promise<number>,
+): Promise<never> {
+  let args: A;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${name}: ${e.message}\n\n${usage}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  let code: number;
+  try {
+    code = await main(args);
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    const hint = e instanceof NonFiniteLossError ? ' (try a smaller --lr)' : '';
+    console.error(`${name}: ${message}${hint}`);
+    code = e instanceof UsageError ? 2 : 1;
+  }
+  process.exit(code);
 }

@@ -13,30 +13,18 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NonFiniteLossError } from '../src/index.js';
-import { USAGE, UsageError, parseExperimentArgs, type ExperimentArgs } from './mnist/args.js';
+import { EXIT_INTERRUPTED, interruptSignal, runCommand } from './cli.js';
+import { USAGE, parseExperimentArgs, type ExperimentArgs } from './mnist/args.js';
 import { comparisonChartSvg, type ChartPoint } from './mnist/chart.js';
 import { loadSplits, runExperiment, type RunResult } from './mnist/experiment.js';
 import { checkBatchSize, checkOutputs } from './mnist/preflight.js';
 
-const EXIT_INTERRUPTED = 130; // 128 + SIGINT, as a shell reports Ctrl-C
 
 function summaryTable(results: readonly RunResult[]): string {
   const rows = results.map((r) =>
     `| ${r.label} | ${r.validationAccuracy.toFixed(4)} | ${r.testAccuracy.toFixed(4)} | ${r.oneAtATimeAccuracy.toFixed(2)} (batch: ${r.batchOf100Accuracy.toFixed(2)}) | ${r.seconds.toFixed(1)} s |`,
   );
   return ['| run | validation accuracy | test accuracy | 100 test images one at a time | wall time |', '|---|---|---|---|---|', ...rows].join('\n');
-}
-
-/** Ctrl-C aborts the signal (training stops after the current batch); a second one exits at once. */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    console.error('\nInterrupted: stopping after the current batch (Ctrl-C again to quit now)');
-    controller.abort();
-  });
-  return controller.signal;
 }
 
 /** Returns the exit code. */
@@ -67,26 +55,4 @@ async function main(args: ExperimentArgs): Promise<number> {
   return 0;
 }
 
-let args: ExperimentArgs;
-try {
-  args = parseExperimentArgs(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof UsageError)) throw e;
-  console.error(`mnist-batchnorm: ${e.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (args.help) {
-  console.log(USAGE);
-} else {
-  let code: number;
-  try {
-    code = await main(args);
-  } catch (e) {
-    // One line that says what went wrong (the stack helps no one running an example).
-    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    const hint = e instanceof NonFiniteLossError ? ' (try a smaller --lr)' : '';
-    console.error(`mnist-batchnorm: ${message}${hint}`);
-    code = e instanceof UsageError ? 2 : 1;
-  }
-  process.exit(code);
-}
+await runCommand('mnist-batchnorm', USAGE, parseExperimentArgs, main);

@@ -14,24 +14,12 @@
  * flags, 130 Ctrl-C (training stops after the current batch and --save is
  * still written; a second Ctrl-C quits at once).
  */
-import { NonFiniteLossError, saveCheckpoint } from '../src/node.js';
+import { saveCheckpoint } from '../src/node.js';
+import { EXIT_INTERRUPTED, interruptSignal, runCommand } from './cli.js';
 import { createProgress } from './mnist/progress.js';
 import { USAGE, UsageError, checkSavePath, parseResnetArgs, type ResnetArgs } from './resnet/args.js';
 import { buildResnet } from './resnet/model.js';
 import { accuracy, loadSplits, totalBatches, trainResnet } from './resnet/train.js';
-
-const EXIT_INTERRUPTED = 130; // 128 + SIGINT, as a shell reports Ctrl-C
-
-/** Ctrl-C aborts the signal (training stops after the current batch); a second one exits at once. */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    console.error('\nInterrupted: stopping after the current batch (Ctrl-C again to quit now)');
-    controller.abort();
-  });
-  return controller.signal;
-}
 
 /** Returns the exit code. */
 async function main(args: ResnetArgs): Promise<number> {
@@ -72,26 +60,4 @@ async function main(args: ResnetArgs): Promise<number> {
   return 0;
 }
 
-let args: ResnetArgs;
-try {
-  args = parseResnetArgs(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof UsageError)) throw e;
-  console.error(`resnet: ${e.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (args.help) {
-  console.log(USAGE);
-} else {
-  let code: number;
-  try {
-    code = await main(args);
-  } catch (e) {
-    // One line that says what went wrong (the stack helps no one running an example).
-    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    const hint = e instanceof NonFiniteLossError ? ' (try a smaller --lr)' : '';
-    console.error(`resnet: ${message}${hint}`);
-    code = e instanceof UsageError ? 2 : 1;
-  }
-  process.exit(code);
-}
+await runCommand('resnet', USAGE, parseResnetArgs, main);

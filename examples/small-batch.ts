@@ -7,31 +7,18 @@
  *
  * Exit codes: 0 done, 1 a run failed, 2 bad flags.
  */
-import { NonFiniteLossError } from '../src/index.js';
-import { USAGE, UsageError, parseSmallBatchArgs, type SmallBatchArgs } from './small-batch/args.js';
+import { runCommand } from './cli.js';
+import { USAGE, parseSmallBatchArgs, type SmallBatchArgs } from './small-batch/args.js';
 import { DOCS_CHART, runSmallBatch } from './small-batch/experiment.js';
 
-let args: SmallBatchArgs;
-try {
-  args = parseSmallBatchArgs(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof UsageError)) throw e;
-  console.error(`small-batch: ${e.message}\n\n${USAGE}`);
-  process.exit(2);
+/** Runs the experiment and prints the table; returns the exit code. */
+async function main(args: SmallBatchArgs): Promise<number> {
+  const start = performance.now();
+  const { table, chartFile } = await runSmallBatch(args);
+  console.log(`\nValidation accuracy (inference mode), ${args.examples} training examples per run:\n\n${table}\n`);
+  console.log(`Chart written to ${chartFile}${args.docs ? ` and copied to ${DOCS_CHART}` : ''}`);
+  console.log(`Total wall time ${((performance.now() - start) / 1000).toFixed(0)} s`);
+  return 0;
 }
-if (args.help) {
-  console.log(USAGE);
-} else {
-  try {
-    const start = performance.now();
-    const { table, chartFile } = await runSmallBatch(args);
-    console.log(`\nValidation accuracy (inference mode), ${args.examples} training examples per run:\n\n${table}\n`);
-    console.log(`Chart written to ${chartFile}${args.docs ? ` and copied to ${DOCS_CHART}` : ''}`);
-    console.log(`Total wall time ${((performance.now() - start) / 1000).toFixed(0)} s`);
-  } catch (e) {
-    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    const hint = e instanceof NonFiniteLossError ? ' (try a smaller --lr)' : '';
-    console.error(`small-batch: ${message}${hint}`);
-    process.exit(1);
-  }
-}
+
+await runCommand('small-batch', USAGE, parseSmallBatchArgs, main);
