@@ -4,8 +4,7 @@
  * operation for operation, so the same bits; two values per SIMD operation.
  * The arrays are copied into the shared memory and w, m, v back out.
  */
-import { Arena } from './arena.js';
-import { wasmRuntime } from './runtime.js';
+import { Arena, requireRuntime } from './arena.js';
 
 /**
  * One Adam update of w, m, v in place from g; c1 and c2 are the bias
@@ -16,8 +15,7 @@ export function adamRowsWasm(
   w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
   lr: number, b1: number, b2: number, eps: number, shrink: number, c1: number, c2: number,
 ): void {
-  const rt = wasmRuntime();
-  if (rt === null) throw new Error('adamRowsWasm: this runtime lacks WebAssembly SIMD128 or shared memory');
+  const rt = requireRuntime('adamRowsWasm');
   const n = w.length;
   const mem = new Arena(rt);
   const [wo, go, mo, vo] = [mem.take(4 * n), mem.take(4 * n), mem.take(4 * n), mem.take(4 * n)];

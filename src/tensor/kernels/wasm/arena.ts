@@ -1,5 +1,6 @@
-/** Scratch regions of one WebAssembly call in the shared memory. */
-import type { WasmRuntime } from './runtime.js';
+/** Scratch regions of one WebAssembly call in the shared memory, and the checks every call makes first. */
+import { wasmLimits } from './limits.js';
+import { wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Hands out 64-byte-aligned regions after the workspace; commit() grows the memory to fit them. */
 export class Arena {
@@ -19,4 +20,21 @@ export class Arena {
   commit(): Float32Array {
     return this.rt.f32(this.top);
   }
+}
+
+/** The runtime, or an error naming `op` where WebAssembly SIMD128 or shared memory is missing. */
+export function requireRuntime(op: string): WasmRuntime {
+  const rt = wasmRuntime();
+  if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
+  return rt;
+}
+
+/**
+ * Whether a normalization pass over `size` values can run here: WebAssembly
+ * is there, and its three copies of the data (x, gy, and y or gx) plus 64 KiB
+ * of per-channel arrays fit wasmLimits().chunkBytes.
+ */
+export function normalizationCopiesFit(size: number): boolean {
+  const rt = wasmRuntime();
+  return rt !== null && 3 * 4 * size + 65536 + rt.callStart() <= wasmLimits().chunkBytes;
 }

@@ -16,14 +16,12 @@
  */
 import { backwardCoefficients, type BatchNormGrads, type TrainingBackwardOptions } from '../batch-norm-fast-backward.js';
 import { dividedBy, inverseStd, trainingScale, type TrainingForward } from '../batch-norm-fast.js';
-import { Arena } from './arena.js';
-import { wasmLimits } from './limits.js';
-import { wasmRuntime, type WasmRuntime } from './runtime.js';
+import { Arena, normalizationCopiesFit, requireRuntime } from './arena.js';
+import type { WasmRuntime } from './runtime.js';
 
 /** Whether batch norm on `size` values can run here: WebAssembly is there and the copies fit wasmLimits().chunkBytes. */
 export function batchNormWasmFits(size: number): boolean {
-  const rt = wasmRuntime();
-  return rt !== null && 3 * 4 * size + 65536 + rt.callStart() <= wasmLimits().chunkBytes;
+  return normalizationCopiesFit(size);
 }
 
 let calls = 0;
@@ -111,9 +109,7 @@ export function trainingBackwardWasm(
 
 function runtime(op: string): WasmRuntime {
   calls++;
-  const rt = wasmRuntime();
-  if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
-  return rt;
+  return requireRuntime(op);
 }
 
 /** Writes beta at `at`, or zeros for no beta (y = ... + 0, as the reference adds). */

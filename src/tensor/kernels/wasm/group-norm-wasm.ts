@@ -9,14 +9,12 @@
  * the reference multiplies by 1 and adds 0, which is what those compute.
  */
 import type { GroupLayout, GroupNormForward, GroupNormGrads } from '../group-norm-reference.js';
-import { Arena } from './arena.js';
-import { wasmLimits } from './limits.js';
-import { wasmRuntime, type WasmRuntime } from './runtime.js';
+import { Arena, normalizationCopiesFit, requireRuntime } from './arena.js';
+import type { WasmRuntime } from './runtime.js';
 
 /** Whether group norm on `size` values can run here: WebAssembly is there and the copies fit wasmLimits().chunkBytes. */
 export function groupNormWasmFits(size: number): boolean {
-  const rt = wasmRuntime();
-  return rt !== null && 3 * 4 * size + 65536 + rt.callStart() <= wasmLimits().chunkBytes;
+  return normalizationCopiesFit(size);
 }
 
 let calls = 0;
@@ -98,9 +96,7 @@ function copyOut(f: Float32Array, at: number, length: number): Float32Array {
 
 function runtime(op: string): WasmRuntime {
   calls++;
-  const rt = wasmRuntime();
-  if (rt === null) throw new Error(`${op}: this runtime lacks WebAssembly SIMD128 or shared memory; check wasmAvailable() first`);
-  return rt;
+  return requireRuntime(op);
 }
 
 /** Writes `values` at `at`, or `fill` in each of the `count` slots when there are none. */
